@@ -1,0 +1,66 @@
+/*
+ * The counter file's one record: the value in decimal, left-aligned and
+ * padded with spaces to a fixed width, then a newline.  A fixed width lets
+ * every update overwrite the record in place with one pwrite, so the file
+ * is never empty or half-written, and `cat` or Python's int() read it as is.
+ */
+#ifndef PROCCOUNT_TEXT_H
+#define PROCCOUNT_TEXT_H
+
+#include <stdbool.h>
+#include <string.h>
+
+/* 20 characters hold any long long, sign included. */
+#define COUNTER_TEXT_SIZE	21
+
+static inline void
+counter_text_format(long long value, char text[COUNTER_TEXT_SIZE])
+{
+	/* Unsigned arithmetic: the magnitude of LLONG_MIN fits. */
+	unsigned long long magnitude = value < 0 ?
+	    0 - (unsigned long long)value : (unsigned long long)value;
+	char digits[20];
+	int n = 0, at = 0;
+
+	do {
+		digits[n++] = (char)('0' + magnitude % 10);
+		magnitude /= 10;
+	} while (magnitude != 0);
+	if (value < 0)
+		text[at++] = '-';
+	while (n > 0)
+		text[at++] = digits[--n];
+	memset(text + at, ' ', COUNTER_TEXT_SIZE - 1 - (size_t)at);
+	text[COUNTER_TEXT_SIZE - 1] = '\n';
+}
+
+/* Accepts exactly what counter_text_format writes. */
+static inline bool
+counter_text_parse(const char text[COUNTER_TEXT_SIZE], long long *value)
+{
+	unsigned long long magnitude = 0, limit;
+	bool negative = text[0] == '-';
+	int at = negative, first;
+
+	limit = negative ? (unsigned long long)__LONG_LONG_MAX__ + 1 :
+	    (unsigned long long)__LONG_LONG_MAX__;
+	for (first = at; at < COUNTER_TEXT_SIZE - 1 &&
+	    text[at] >= '0' && text[at] <= '9'; at++) {
+		unsigned digit = (unsigned)(text[at] - '0');
+
+		if (magnitude > (limit - digit) / 10)
+			return false;
+		magnitude = magnitude * 10 + digit;
+	}
+	if (at == first)
+		return false;
+	for (; at < COUNTER_TEXT_SIZE - 1; at++)
+		if (text[at] != ' ')
+			return false;
+	if (text[COUNTER_TEXT_SIZE - 1] != '\n')
+		return false;
+	*value = negative ? (long long)(0 - magnitude) : (long long)magnitude;
+	return true;
+}
+
+#endif

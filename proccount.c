@@ -1,0 +1,449 @@
+/*
+ * proccount: forked worker processes increment and decrement one counter,
+ * in a file or in shared memory, with or without a lock, and the result
+ * says whether any update was lost.
+ *
+ * This file reads the command line, runs once, reports, and picks the exit
+ * status; it is the only one that exits.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+#include "parse.h"
+#include "procs/procs.h"
+#include "report.h"
+
+#define VERSION		"0.1"
+
+#define EXIT_CORRECT	0
+#define EXIT_LOST	1
+#define EXIT_USAGE	2
+#define EXIT_SYSTEM	3
+#define EXIT_UNFINISHED	4
+
+#define SECOND		1000000000ULL
+#define MAX_DELAY	(60 * SECOND)
+#define MAX_TIMEOUT	(3600 * SECOND)
+#define MAX_DURATION	(24 * 3600 * SECOND)
+#define MAX_ITERATIONS	1000000000000ULL
+
+enum {
+	OPT_CRASH = 256,
+	OPT_DELAY,
+	OPT_JSON,
+	OPT_LATENCY,
+	OPT_TIMEOUT,
+};
+
+static const struct option options[] = {
+	{ "backend",		required_argument,	NULL, 'b' },
+	{ "crash",		required_argument,	NULL, OPT_CRASH },
+	{ "decrementers",	required_argument,	NULL, 'd' },
+	{ "delay",		required_argument,	NULL, OPT_DELAY },
+	{ "duration",		required_argument,	NULL, 't' },
+	{ "file",		required_argument,	NULL, 'f' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "incrementers",	required_argument,	NULL, 'i' },
+	{ "iterations",		required_argument,	NULL, 'n' },
+	{ "json",		no_argument,		NULL, OPT_JSON },
+	{ "latency",		no_argument,		NULL, OPT_LATENCY },
+	{ "lock",		optional_argument,	NULL, 'l' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "start",		required_argument,	NULL, 's' },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 },
+};
+
+static const char usage_text[] =
+"usage: proccount [-qv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
+"                 [-n count | -t duration] [-f path] [-s value] [--delay=duration]\n"
+"                 [--crash=n] [--timeout=duration] [--latency] [--json]\n"
+"       proccount -h | -V\n"
+"\n"
+"Forked workers add 1 to (incrementers) or subtract 1 from (decrementers)\n"
+"one counter; the result says whether any update was lost.\n"
+"\n"
+"  -b, --backend=file|shm   where the counter lives (default shm)\n"
+"  -l, --lock[=KIND]        guard each update; without it, no lock\n"
+"                           file: flock (default), fcntl, ofd, none\n"
+"                           shm:  mutex (default), sem, spin, atomic, none\n"
+"  -i, --incrementers=N     workers adding 1 (default 1)\n"
+"  -d, --decrementers=N     workers subtracting 1 (default 1)\n"
+"  -n, --iterations=N       updates per worker, k/M/G suffixes (default 100000)\n"
+"  -t, --duration=DURATION  update until the time is up instead\n"
+"  -f, --file=PATH          counter file of the file backend (default counter.txt)\n"
+"  -s, --start=V            starting value (default 0)\n"
+"      --delay=DURATION     pause between reading and writing in each update\n"
+"      --crash=N            the first incrementer dies in its Nth update,\n"
+"                           holding the lock\n"
+"      --timeout=DURATION   the longest a worker waits for the lock\n"
+"      --latency            report lock wait and hold percentiles\n"
+"      --json               print the report as one JSON object\n"
+"  -q, --quiet              print nothing on success\n"
+"  -v, --verbose            add CPU use and one line per worker\n"
+"  -h, --help               print this help\n"
+"  -V, --version            print the version\n"
+"\n"
+"DURATION is a number with ns, us, ms, s, m or h; a bare number is seconds.\n"
+"Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
+"4 a worker could not finish (deadlock or lock timeout), 128+N signal N.\n";
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try --help)\n");
+	exit(EXIT_USAGE);
+}
+
+static const char *
+option_name(int opt)
+{
+	const struct option *o;
+
+	for (o = options; o->name != NULL; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
+static uint64_t
+count_argument(int opt, const char *arg, uint64_t max)
+{
+	const char *why;
+	uint64_t value;
+
+	if (parse_count(arg, max, &value, &why) == -1)
+		usage_error("--%s '%s': %s", option_name(opt), arg, why);
+	return value;
+}
+
+static uint64_t
+duration_argument(int opt, const char *arg, uint64_t max, bool zero_ok)
+{
+	const char *why;
+	uint64_t value;
+
+	if (parse_duration(arg, max, &value, &why) == -1)
+		usage_error("--%s '%s': %s", option_name(opt), arg, why);
+	if (value == 0 && !zero_ok)
+		usage_error("--%s '%s': must be more than zero",
+		    option_name(opt), arg);
+	return value;
+}
+
+static const struct counter_ops *const backends[] = {
+	&file_backend, &shm_backend, NULL,
+};
+
+static const struct counter_ops *
+find_backend(const char *name)
+{
+	size_t i;
+
+	for (i = 0; backends[i] != NULL; i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	usage_error("unknown backend '%s': choose file or shm", name);
+}
+
+/* "a, b, c or d": a backend's lock kinds, for a message. */
+static void
+list_kinds(const struct counter_ops *backend, char *list, size_t size)
+{
+	size_t i, len = 0;
+
+	list[0] = '\0';
+	for (i = 0; backend->locks[i] != NULL && len < size; i++)
+		len += (size_t)snprintf(list + len, size - len, "%s%s",
+		    i == 0 ? "" : backend->locks[i + 1] ? ", " : " or ",
+		    backend->locks[i]);
+}
+
+static const char *
+find_lock(const struct counter_ops *backend, const char *kind)
+{
+	char list[128];
+	size_t i;
+
+	for (i = 0; backend->locks[i] != NULL; i++)
+		if (strcmp(backend->locks[i], kind) == 0)
+			return backend->locks[i];
+	list_kinds(backend, list, sizeof(list));
+	usage_error("the %s backend has no lock kind '%s': choose %s",
+	    backend->name, kind, list);
+}
+
+struct settings {
+	struct run	 run;
+	const char	*backend;
+	const char	*lock;		/* as given; "" for a bare --lock */
+	bool		 iterations_given;
+	bool		 file_given;
+	bool		 json;
+	bool		 quiet;
+	bool		 verbose;
+};
+
+static void
+parse_options(int argc, char **argv, struct settings *s)
+{
+	const char *why;
+	uint64_t value;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":b:d:f:hi:l:n:qs:t:vV", options,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			s->backend = optarg;
+			break;
+		case 'd':
+			s->run.decrementers = (unsigned)count_argument(opt,
+			    optarg, MAX_WORKERS);
+			break;
+		case 'f':
+			if (*optarg == '\0')
+				usage_error("--file: the path is empty");
+			s->run.path = optarg;
+			s->file_given = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_SUCCESS);
+		case 'i':
+			s->run.incrementers = (unsigned)count_argument(opt,
+			    optarg, MAX_WORKERS);
+			break;
+		case 'l':
+			s->lock = optarg != NULL ? optarg : "";
+			break;
+		case 'n':
+			s->run.iterations = count_argument(opt, optarg,
+			    MAX_ITERATIONS);
+			if (s->run.iterations == 0)
+				usage_error("--iterations '%s': must be at "
+				    "least 1", optarg);
+			s->iterations_given = true;
+			break;
+		case 'q':
+			s->quiet = true;
+			break;
+		case 's':
+			if (parse_signed(optarg, &s->run.start, &why) == -1)
+				usage_error("--start '%s': %s", optarg, why);
+			break;
+		case 't':
+			s->run.duration_ns = duration_argument(opt, optarg,
+			    MAX_DURATION, false);
+			break;
+		case 'v':
+			s->verbose = true;
+			break;
+		case 'V':
+			printf("proccount %s\n", VERSION);
+			exit(EXIT_SUCCESS);
+		case OPT_CRASH:
+			value = count_argument(opt, optarg, MAX_ITERATIONS);
+			if (value == 0)
+				usage_error("--crash '%s': must be at least 1",
+				    optarg);
+			s->run.crash_at = value;
+			break;
+		case OPT_DELAY:
+			s->run.delay_ns = duration_argument(opt, optarg,
+			    MAX_DELAY, true);
+			break;
+		case OPT_JSON:
+			s->json = true;
+			break;
+		case OPT_LATENCY:
+			s->run.latency = true;
+			break;
+		case OPT_TIMEOUT:
+			s->run.timeout_ns = duration_argument(opt, optarg,
+			    MAX_TIMEOUT, false);
+			break;
+		case ':':
+			usage_error("option '%s' needs a value",
+			    argv[optind - 1]);
+		default:
+			if (optopt != 0)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--lock") == 0)
+			usage_error("unexpected argument '%s': write "
+			    "--lock=%s", argv[optind], argv[optind]);
+		usage_error("unexpected argument '%s'", argv[optind]);
+	}
+}
+
+/* Whether start + count * delta stays within a long long. */
+static bool
+reachable(long long start, unsigned workers, uint64_t iterations, int delta)
+{
+	long long total, end;
+
+	if (__builtin_mul_overflow((long long)workers, (long long)iterations,
+	    &total))
+		return false;
+	return !__builtin_add_overflow(start, delta * total, &end);
+}
+
+static void
+check_settings(struct settings *s)
+{
+	struct run *run = &s->run;
+	uint64_t total;
+
+	run->backend = find_backend(s->backend);
+	if (s->lock == NULL)
+		run->lock = "none";
+	else if (*s->lock == '\0')
+		run->lock = run->backend->locks[0];
+	else
+		run->lock = find_lock(run->backend, s->lock);
+	if (s->file_given && run->backend != &file_backend)
+		usage_error("--file is for --backend=file; the %s backend "
+		    "names its own object", run->backend->name);
+	if (run->incrementers + run->decrementers == 0)
+		usage_error("no workers: --incrementers and --decrementers "
+		    "are both 0");
+	if (run->incrementers + run->decrementers > MAX_WORKERS)
+		usage_error("%u workers: at most %d in all",
+		    run->incrementers + run->decrementers, MAX_WORKERS);
+	if (s->iterations_given && run->duration_ns != 0)
+		usage_error("--iterations and --duration: choose one");
+	if (run->duration_ns != 0)
+		run->iterations = 0;
+	if (s->quiet && s->verbose)
+		usage_error("--quiet and --verbose: choose one");
+	if (run->iterations != 0 && (__builtin_mul_overflow(run->iterations,
+	    (uint64_t)(run->incrementers + run->decrementers), &total) ||
+	    !reachable(run->start, run->incrementers, run->iterations, 1) ||
+	    !reachable(run->start, run->decrementers, run->iterations, -1)))
+		usage_error("--start %lld with %llu updates a worker: the "
+		    "count could leave the range of a 64-bit integer",
+		    run->start, (unsigned long long)run->iterations);
+	if (run->crash_at != 0 && run->incrementers == 0)
+		usage_error("--crash: there is no incrementer to crash");
+	if (run->crash_at != 0 && run->iterations != 0 &&
+	    run->crash_at > run->iterations)
+		usage_error("--crash %llu: beyond the %llu updates a worker "
+		    "makes", (unsigned long long)run->crash_at,
+		    (unsigned long long)run->iterations);
+}
+
+/* One line on stderr for a worker that could not do its part. */
+static void
+warn_worker(const struct counter *c, const struct worker_result *r)
+{
+	static const char *const what[] = {
+		[UPDATE_OK] = "no error",
+		[UPDATE_ATTACH] = "open",
+		[UPDATE_LOCK] = "lock",
+		[UPDATE_UNLOCK] = "unlock",
+		[UPDATE_READ] = "read",
+		[UPDATE_WRITE] = "write",
+		[UPDATE_CORRUPT] = "read",
+		[UPDATE_REPLACED] = "open",
+		[UPDATE_TIMEOUT] = "lock",
+	};
+	const char *reason = strerror(r->error_errno);
+
+	if (r->error == UPDATE_CORRUPT)
+		reason = "holds no valid counter: it was changed during the run";
+	else if (r->error == UPDATE_REPLACED)
+		reason = "was replaced during the run";
+	warnx("%s: %s by worker %ld: %s", c->name, what[r->error],
+	    (long)r->pid, reason);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct settings s = {
+		.run = {
+			.incrementers = 1,
+			.decrementers = 1,
+			.iterations = 100000,
+			.path = "counter.txt",
+		},
+		.backend = "shm",
+	};
+	struct counter counter = { 0 };
+	struct outcome out;
+	struct verdict v;
+	long long final = 0;
+	bool failed = false;
+	int status;
+	unsigned i;
+
+	procs_block_signals();
+	parse_options(argc, argv, &s);
+	check_settings(&s);
+
+	counter.ops = s.run.backend;
+	if (counter.ops->create(&counter, &s.run) == -1)
+		errx(EXIT_SYSTEM, "%s: %s", counter.ops == &shm_backend ?
+		    "shared memory" : s.run.path, counter.why ? counter.why :
+		    strerror(errno));
+	if (procs_run(&s.run, &counter, &out) == -1) {
+		int saved = errno;
+
+		counter.ops->destroy(&counter);
+		errno = saved;
+		err(EXIT_SYSTEM, "cannot start the workers");
+	}
+	for (i = 0; i < out.nworkers; i++)
+		if (out.workers[i].end == END_FAILED) {
+			warn_worker(&counter, &out.workers[i]);
+			failed = true;
+		}
+	if (!failed && counter.ops->value(&counter, &final) == -1) {
+		warnx("%s: %s", counter.name, counter.why ? counter.why :
+		    strerror(errno));
+		failed = true;
+	}
+	counter.ops->destroy(&counter);
+	if (failed) {
+		procs_free(&out);
+		return EXIT_SYSTEM;
+	}
+	judge(&s.run, &out, final, &v);
+	if (out.end == RUN_INTERRUPTED)
+		status = 128 + out.signal;
+	else if (out.end == RUN_DEADLOCK || v.timed_out != 0)
+		status = EXIT_UNFINISHED;
+	else
+		status = v.correct ? EXIT_CORRECT : EXIT_LOST;
+	if (!s.quiet || status != EXIT_CORRECT) {
+		if (s.json)
+			report_json(stdout, &s.run, &counter, &out, &v);
+		else
+			report_text(stdout, &s.run, &counter, &out, &v,
+			    s.verbose);
+	}
+	procs_free(&out);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(EXIT_SYSTEM, "stdout");
+	return status;
+}

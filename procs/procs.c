@@ -1,0 +1,333 @@
+/*
+ * The parent's side of a run: fork the workers, open the start gate once
+ * every worker is ready, watch them, stop them when the run must end, reap
+ * them all, and collect what each did.
+ *
+ * The gate is a pipe: each worker blocks reading it and the parent opens
+ * it by closing the write end, which wakes every reader at once.  The
+ * workers say they are ready on a second pipe, one byte each; its end of
+ * file means that every worker has either said so or died.
+ */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procs.h"
+#include "shared.h"
+
+/* How often the parent looks at its workers when no signal wakes it. */
+#define WATCH_NS	(50 * 1000000LL)
+/* After a worker died: how long without progress is a deadlock. */
+#define STALL_NS	(2000 * 1000000LL)
+/* How long workers told to stop may take before they are killed. */
+#define GRACE_NS	(250 * 1000000LL)
+
+static sigset_t handled;
+
+/*
+ * Called first thing: from here on the signals that end a run, and SIGCHLD,
+ * are taken only by sigtimedwait in the watch loop, so nothing the parent
+ * creates can be left behind by an untimely ^C.
+ */
+void
+procs_block_signals(void)
+{
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGINT);
+	sigaddset(&handled, SIGTERM);
+	sigaddset(&handled, SIGHUP);
+	sigaddset(&handled, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &handled, NULL);
+}
+
+struct watch {
+	const struct run *run;
+	struct shared	*shared;
+	struct outcome	*out;
+	bool		*killed_by_us;
+	unsigned	 forked;
+	unsigned	 live;
+	int64_t		*reaped_ns;
+	bool		 death_seen;	/* a worker was killed, not by us */
+	bool		 stopping;
+	int64_t		 stop_at;
+};
+
+static unsigned
+index_of(const struct watch *watch, pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < watch->forked; i++)
+		if (watch->out->workers[i].pid == pid)
+			return i;
+	return watch->forked;
+}
+
+static double
+seconds(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void
+reap_exited(struct watch *watch, int flags)
+{
+	struct rusage usage;
+	int status;
+	pid_t pid;
+
+	while (watch->live > 0 &&
+	    (pid = wait4(-1, &status, flags, &usage)) > 0) {
+		unsigned i = index_of(watch, pid);
+		struct worker_result *r;
+
+		if (i == watch->forked)
+			continue;
+		r = &watch->out->workers[i];
+		watch->live--;
+		watch->reaped_ns[i] = clock_ns();
+		r->user_s = seconds(usage.ru_utime);
+		r->system_s = seconds(usage.ru_stime);
+		r->max_rss_kb = usage.ru_maxrss;
+		if (WIFSIGNALED(status)) {
+			r->signal = WTERMSIG(status);
+			r->end = watch->killed_by_us[i] ? END_STOPPED :
+			    END_KILLED;
+			if (!watch->killed_by_us[i])
+				watch->death_seen = true;
+		}
+	}
+}
+
+static void
+begin_stop(struct watch *watch)
+{
+	if (watch->stopping)
+		return;
+	watch->stopping = true;
+	watch->stop_at = clock_ns();
+	atomic_store(&watch->shared->stop, 1);
+}
+
+static void
+kill_the_rest(struct watch *watch)
+{
+	unsigned i;
+
+	for (i = 0; i < watch->forked; i++) {
+		if (watch->reaped_ns[i] != 0 || watch->killed_by_us[i])
+			continue;
+		watch->killed_by_us[i] = true;
+		kill(watch->out->workers[i].pid, SIGKILL);
+	}
+}
+
+static uint64_t
+progress_sum(const struct watch *watch)
+{
+	uint64_t sum = 0;
+	unsigned i;
+
+	for (i = 0; i < watch->forked; i++)
+		sum += atomic_load_explicit(&watch->shared->slots[i].progress,
+		    memory_order_relaxed);
+	return sum;
+}
+
+/*
+ * Sleeps in sigtimedwait until a worker ends, a signal arrives, or it is
+ * time to look: at the end of a timed run, at a stall after a death, at the
+ * end of the grace given to stopping workers.
+ */
+static void
+watch_workers(struct watch *watch, int64_t opened)
+{
+	const struct run *run = watch->run;
+	int64_t deadline = run->duration_ns ? opened +
+	    (int64_t)run->duration_ns : 0;
+	int64_t stall_limit = (int64_t)(run->timeout_ns ? run->timeout_ns :
+	    STALL_NS) + (int64_t)run->delay_ns;
+	uint64_t progress = 0, now_progress;
+	int64_t progressed = opened, now, nap;
+	struct timespec pause;
+	int signo;
+
+	while (watch->live > 0) {
+		now = clock_ns();
+		nap = WATCH_NS;
+		if (deadline != 0 && !watch->stopping && deadline - now < nap)
+			nap = deadline - now > 0 ? deadline - now : 0;
+		pause.tv_sec = (time_t)(nap / 1000000000);
+		pause.tv_nsec = (long)(nap % 1000000000);
+		signo = sigtimedwait(&handled, NULL, &pause);
+		if ((signo == SIGINT || signo == SIGTERM || signo == SIGHUP) &&
+		    watch->out->end != RUN_INTERRUPTED) {
+			watch->out->end = RUN_INTERRUPTED;
+			watch->out->signal = signo;
+			begin_stop(watch);
+		}
+		reap_exited(watch, WNOHANG);
+		now = clock_ns();
+		if (deadline != 0 && now >= deadline)
+			begin_stop(watch);
+		now_progress = progress_sum(watch);
+		if (now_progress != progress) {
+			progress = now_progress;
+			progressed = now;
+		}
+		if (watch->death_seen && !watch->stopping &&
+		    now - progressed >= stall_limit) {
+			watch->out->end = RUN_DEADLOCK;
+			begin_stop(watch);
+		}
+		if (watch->stopping && now - watch->stop_at >= GRACE_NS)
+			kill_the_rest(watch);
+	}
+}
+
+static void
+collect(struct watch *watch)
+{
+	struct outcome *out = watch->out;
+	int64_t first = 0, last = 0;
+	unsigned i;
+
+	for (i = 0; i < watch->forked; i++) {
+		struct slot *slot = &watch->shared->slots[i];
+		struct worker_result *r = &out->workers[i];
+		uint64_t progress = atomic_load(&slot->progress);
+
+		r->delta = i < watch->run->incrementers ? 1 : -1;
+		r->done = progress / 2;
+		r->pending = progress % 2 == 1;
+		r->error = slot->error;
+		r->error_errno = slot->error_errno;
+		r->recovered = slot->recovered;
+		r->start_ns = slot->start_ns;
+		r->end_ns = slot->end_ns ? slot->end_ns : watch->reaped_ns[i];
+		r->wait = &slot->wait;
+		r->hold = &slot->hold;
+		if (r->signal == 0 && r->error == UPDATE_TIMEOUT)
+			r->end = END_TIMED_OUT;
+		else if (r->signal == 0 && r->error != UPDATE_OK)
+			r->end = END_FAILED;
+		if (r->start_ns != 0 && (first == 0 || r->start_ns < first))
+			first = r->start_ns;
+		if (r->start_ns != 0 && r->end_ns > last)
+			last = r->end_ns;
+	}
+	out->started_ns = first;
+	out->elapsed_ns = first != 0 && last > first ? last - first : 0;
+}
+
+/* Reads the ready pipe to its end; returns how many workers said ready. */
+static unsigned
+count_ready(int ready_fd)
+{
+	char bytes[512];
+	unsigned ready = 0;
+	ssize_t n;
+
+	while ((n = read(ready_fd, bytes, sizeof(bytes))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			break;
+		ready += (unsigned)n;
+	}
+	return ready;
+}
+
+int
+procs_run(const struct run *run, struct counter *c, struct outcome *out)
+{
+	unsigned n = run->incrementers + run->decrementers, i;
+	struct watch watch = { .run = run, .out = out };
+	int ready[2] = { -1, -1 }, gate[2] = { -1, -1 };
+	int fork_errno = 0, saved;
+	pid_t parent = getpid(), pid;
+
+	memset(out, 0, sizeof(*out));
+	out->shared_size = sizeof(struct shared) + n * sizeof(struct slot);
+	out->shared = mmap(NULL, out->shared_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (out->shared == MAP_FAILED) {
+		out->shared = NULL;
+		return -1;
+	}
+	watch.shared = out->shared;
+	watch.shared->workers = n;
+	out->workers = calloc(n, sizeof(*out->workers));
+	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));
+	watch.reaped_ns = calloc(n, sizeof(*watch.reaped_ns));
+	if (out->workers == NULL || watch.killed_by_us == NULL ||
+	    watch.reaped_ns == NULL || pipe2(ready, O_CLOEXEC) == -1 ||
+	    pipe2(gate, O_CLOEXEC) == -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if ((pid = fork()) == 0) {
+			close(ready[0]);
+			close(gate[1]);
+			worker_main(run, c, watch.shared, i, ready[1], gate[0],
+			    parent);
+		}
+		if (pid == -1) {
+			fork_errno = errno;
+			break;
+		}
+		out->workers[i].pid = pid;
+		watch.forked++;
+		watch.live++;
+	}
+	out->nworkers = watch.forked;
+	close(ready[1]);
+	ready[1] = -1;
+	if (count_ready(ready[0]) < watch.forked || fork_errno != 0)
+		begin_stop(&watch);	/* The workers will see it at the gate. */
+	close(gate[1]);
+	gate[1] = -1;
+	watch_workers(&watch, clock_ns());
+	collect(&watch);
+	if (fork_errno != 0) {
+		errno = fork_errno;
+		goto fail;
+	}
+	close(ready[0]);
+	close(gate[0]);
+	free(watch.killed_by_us);
+	free(watch.reaped_ns);
+	return 0;
+fail:
+	saved = errno;
+	kill_the_rest(&watch);
+	reap_exited(&watch, 0);
+	for (i = 0; i < 2; i++) {
+		if (ready[i] != -1)
+			close(ready[i]);
+		if (gate[i] != -1)
+			close(gate[i]);
+	}
+	free(watch.killed_by_us);
+	free(watch.reaped_ns);
+	procs_free(out);
+	errno = saved;
+	return -1;
+}
+
+void
+procs_free(struct outcome *out)
+{
+	free(out->workers);
+	out->workers = NULL;
+	if (out->shared != NULL)
+		munmap(out->shared, out->shared_size);
+	out->shared = NULL;
+}

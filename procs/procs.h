@@ -1,0 +1,65 @@
+/*
+ * The worker processes: forked, held at a start gate until all are ready,
+ * let go together, watched, stopped when they must be, and reaped.
+ */
+#ifndef PROCCOUNT_PROCS_H
+#define PROCCOUNT_PROCS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../counter.h"
+
+/* How the run as a whole ended. */
+enum run_end {
+	RUN_COMPLETED,		/* every worker ended by itself */
+	RUN_DEADLOCK,		/* a worker died and the rest made no progress */
+	RUN_INTERRUPTED,	/* SIGINT, SIGTERM or SIGHUP reached proccount */
+};
+
+/* How one worker ended. */
+enum worker_end {
+	END_EXITED,		/* it finished, or stopped when asked */
+	END_KILLED,		/* a signal killed it: --crash, or from outside */
+	END_TIMED_OUT,		/* its wait for the lock expired */
+	END_FAILED,		/* a system call failed, or the counter was bad */
+	END_STOPPED,		/* proccount killed it to end the run */
+};
+
+struct worker_result {
+	pid_t		 pid;
+	int		 delta;
+	uint64_t	 done;		/* updates completed */
+	bool		 pending;	/* it died between its write and its
+					   count: that update may have landed */
+	enum worker_end	 end;
+	int		 signal;	/* END_KILLED */
+	int		 error;		/* enum update_error */
+	int		 error_errno;
+	uint32_t	 recovered;
+	int64_t		 start_ns;
+	int64_t		 end_ns;
+	double		 user_s;
+	double		 system_s;
+	long		 max_rss_kb;
+	const struct histogram *wait;	/* with --latency */
+	const struct histogram *hold;
+};
+
+struct outcome {
+	enum run_end	 end;
+	int		 signal;	/* RUN_INTERRUPTED: which one */
+	unsigned	 nworkers;
+	struct worker_result *workers;
+	int64_t		 started_ns;	/* the first worker's start */
+	int64_t		 elapsed_ns;	/* first start to last end */
+	void		*shared;	/* the mapping the histograms live in */
+	size_t		 shared_size;
+};
+
+void	procs_block_signals(void);
+int	procs_run(const struct run *, struct counter *, struct outcome *);
+void	procs_free(struct outcome *);
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * Judging a run and printing the result.  proccount.c decides what to
+ * print and the exit status; this file only says it, as text or as JSON.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "procs/histogram.h"
+#include "report.h"
+
+void
+judge(const struct run *run, const struct outcome *out, long long final,
+    struct verdict *v)
+{
+	/* Unsigned sums: a wrapped counter is judged by the same arithmetic. */
+	unsigned long long expected = (unsigned long long)run->start;
+	long long may_rise = 0, may_fall = 0;
+	double sum = 0, squares = 0;
+	unsigned i;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < out->nworkers; i++) {
+		const struct worker_result *r = &out->workers[i];
+
+		expected += (unsigned long long)(r->delta * (long long)r->done);
+		v->updates += r->done;
+		if (r->pending && r->delta > 0)
+			may_rise++;
+		else if (r->pending)
+			may_fall++;
+		v->killed += r->end == END_KILLED;
+		v->timed_out += r->end == END_TIMED_OUT;
+		v->recoveries += r->recovered;
+		v->user_s += r->user_s;
+		v->system_s += r->system_s;
+		if (r->max_rss_kb > v->max_rss_kb)
+			v->max_rss_kb = r->max_rss_kb;
+		if (i == 0 || r->done < v->fewest)
+			v->fewest = r->done;
+		if (r->done > v->most)
+			v->most = r->done;
+		sum += (double)r->done;
+		squares += (double)r->done * (double)r->done;
+	}
+	v->final = final;
+	v->drift = (long long)((unsigned long long)final - expected);
+	/*
+	 * A worker killed between its write and its own count leaves one
+	 * update that may or may not be in the value: either is correct.
+	 */
+	if (v->drift != 0 && v->drift >= -may_fall && v->drift <= may_rise) {
+		v->landed = (unsigned)(v->drift < 0 ? -v->drift : v->drift);
+		expected = (unsigned long long)final;
+		v->drift = 0;
+	}
+	v->expected = (long long)expected;
+	v->correct = v->drift == 0;
+	v->fairness = squares > 0 ? sum * sum / ((double)out->nworkers *
+	    squares) : 1.0;
+}
+
+const char *
+lock_description(const struct run *run)
+{
+	static const struct {
+		const char *kind, *words;
+	} names[] = {
+		{ "flock", "flock lock" },
+		{ "fcntl", "fcntl record lock" },
+		{ "ofd", "OFD record lock" },
+		{ "mutex", "robust mutex" },
+		{ "sem", "named semaphore" },
+		{ "spin", "spinlock" },
+		{ "atomic", "atomic add, lock-free" },
+		{ "none", "no lock" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(names[i].kind, run->lock) == 0)
+			return names[i].words;
+	return run->lock;
+}
+
+/* Why a lock kind could not survive its holder's death. */
+static const char *
+why_no_recovery(const char *lock)
+{
+	if (strcmp(lock, "sem") == 0)
+		return "a semaphore has no owner, so nothing gives it back "
+		    "when its holder dies";
+	if (strcmp(lock, "spin") == 0)
+		return "a spinlock is a word in memory, so nothing clears it "
+		    "when its holder dies";
+	return "the lock was not released";
+}
+
+static const char *
+role(const struct worker_result *r)
+{
+	return r->delta > 0 ? "inc" : "dec";
+}
+
+static const char *
+plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* How a worker ended, in words shared by the text and the JSON. */
+static void
+describe_end(const struct worker_result *r, char *words, size_t size)
+{
+	switch (r->end) {
+	case END_EXITED:
+		snprintf(words, size, "exited");
+		break;
+	case END_KILLED:
+		snprintf(words, size, "killed by signal %d", r->signal);
+		break;
+	case END_TIMED_OUT:
+		snprintf(words, size, "timed out");
+		break;
+	case END_FAILED:
+		snprintf(words, size, "failed");
+		break;
+	case END_STOPPED:
+		snprintf(words, size, "stopped");
+		break;
+	}
+}
+
+static void
+print_latency(FILE *to, const char *what, const struct histogram *h)
+{
+	fprintf(to, "%s p50 %llu ns, p90 %llu, p99 %llu, p99.9 %llu, "
+	    "max %llu\n", what,
+	    (unsigned long long)histogram_percentile(h, 0.50),
+	    (unsigned long long)histogram_percentile(h, 0.90),
+	    (unsigned long long)histogram_percentile(h, 0.99),
+	    (unsigned long long)histogram_percentile(h, 0.999),
+	    (unsigned long long)h->max);
+}
+
+static void
+merged_latency(const struct outcome *out, struct histogram *wait,
+    struct histogram *hold)
+{
+	unsigned i;
+
+	memset(wait, 0, sizeof(*wait));
+	memset(hold, 0, sizeof(*hold));
+	for (i = 0; i < out->nworkers; i++) {
+		histogram_merge(wait, out->workers[i].wait);
+		histogram_merge(hold, out->workers[i].hold);
+	}
+}
+
+/* Seconds from the run's first start, for a worker's start or end. */
+static double
+since(const struct outcome *out, int64_t ns)
+{
+	return ns != 0 ? (double)(ns - out->started_ns) / 1e9 : 0;
+}
+
+static double
+ns_per_update(const struct outcome *out, const struct verdict *v)
+{
+	return v->updates ? (double)out->elapsed_ns / (double)v->updates : 0;
+}
+
+/* A span of time with the unit that keeps it readable. */
+static void
+print_time(FILE *to, int64_t ns)
+{
+	if (ns < 1000000)
+		fprintf(to, "%.0f us", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		fprintf(to, "%.1f ms", (double)ns / 1e6);
+	else
+		fprintf(to, "%.2f s", (double)ns / 1e9);
+}
+
+void
+report_text(FILE *to, const struct run *run, const struct counter *c,
+    const struct outcome *out, const struct verdict *v, bool verbose)
+{
+	struct histogram wait, hold;
+	char words[64];
+	unsigned i;
+
+	fprintf(to, "%s %s, %s: %u %s + %u %s", run->backend->name, c->name,
+	    lock_description(run), run->incrementers,
+	    plural(run->incrementers, "incrementer", "incrementers"),
+	    run->decrementers,
+	    plural(run->decrementers, "decrementer", "decrementers"));
+	if (run->iterations != 0)
+		fprintf(to, " x %llu updates\n",
+		    (unsigned long long)run->iterations);
+	else
+		fprintf(to, " for %.2f s\n", (double)run->duration_ns / 1e9);
+	for (i = 0; i < out->nworkers; i++) {
+		const struct worker_result *r = &out->workers[i];
+
+		if (r->end != END_KILLED && r->end != END_TIMED_OUT)
+			continue;
+		describe_end(r, words, sizeof(words));
+		fprintf(to, "worker %ld (%s) %s after %llu %s%s\n",
+		    (long)r->pid, role(r),
+		    r->end == END_TIMED_OUT ? "timed out waiting for the lock" :
+		    words, (unsigned long long)r->done,
+		    plural(r->done, "update", "updates"),
+		    r->pending ? ", in the middle of an update" : "");
+	}
+	for (i = 0; i < out->nworkers; i++)
+		if (out->workers[i].recovered != 0)
+			fprintf(to, "the mutex was recovered from a dead owner "
+			    "by worker %ld\n", (long)out->workers[i].pid);
+	if (out->end == RUN_DEADLOCK)
+		fprintf(to, "deadlock: after a worker died, no update completed "
+		    "for %.1f s; %s lock: %s; the remaining workers were "
+		    "stopped\n", (double)(run->timeout_ns ? run->timeout_ns :
+		    2000000000) / 1e9, run->lock, why_no_recovery(run->lock));
+	if (out->end == RUN_INTERRUPTED)
+		fprintf(to, "interrupted by %s: the workers were stopped\n",
+		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
+		    "a signal");
+	fprintf(to, "final %lld, expected %lld", v->final, v->expected);
+	if (v->landed != 0)
+		fprintf(to, " (counting %u %s of a killed worker that landed)",
+		    v->landed, plural(v->landed, "update", "updates"));
+	if (v->correct)
+		fprintf(to, ": correct\n");
+	else
+		fprintf(to, ": off by %+lld, updates were lost\n", v->drift);
+	fprintf(to, "%llu updates in ", (unsigned long long)v->updates);
+	print_time(to, out->elapsed_ns);
+	fprintf(to, ": %.0f ns/update\n", ns_per_update(out, v));
+	if (run->latency) {
+		merged_latency(out, &wait, &hold);
+		print_latency(to, "lock wait:", &wait);
+		print_latency(to, "lock hold:", &hold);
+	}
+	if (run->duration_ns != 0 || verbose)
+		fprintf(to, "per worker: %llu to %llu updates, fairness %.4f\n",
+		    (unsigned long long)v->fewest,
+		    (unsigned long long)v->most, v->fairness);
+	if (verbose) {
+		fprintf(to, "cpu %.2f s user, %.2f s system; peak RSS %ld KiB\n",
+		    v->user_s, v->system_s, v->max_rss_kb);
+		for (i = 0; i < out->nworkers; i++) {
+			const struct worker_result *r = &out->workers[i];
+
+			describe_end(r, words, sizeof(words));
+			fprintf(to, "worker %ld %s: %llu updates, %s, "
+			    "%.2f s user, %.2f s system\n", (long)r->pid,
+			    role(r), (unsigned long long)r->done, words,
+			    r->user_s, r->system_s);
+		}
+	}
+}
+
+static void
+json_string(FILE *to, const char *s)
+{
+	fputc('"', to);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(to, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(to, "\\u%04x", ch);
+		else
+			fputc(ch, to);
+	}
+	fputc('"', to);
+}
+
+static void
+json_latency(FILE *to, const char *name, const struct histogram *h)
+{
+	fprintf(to, "\"%s\":{\"samples\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,"
+	    "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu}", name,
+	    (unsigned long long)histogram_total(h),
+	    (unsigned long long)histogram_percentile(h, 0.50),
+	    (unsigned long long)histogram_percentile(h, 0.90),
+	    (unsigned long long)histogram_percentile(h, 0.99),
+	    (unsigned long long)histogram_percentile(h, 0.999),
+	    (unsigned long long)h->max);
+}
+
+void
+report_json(FILE *to, const struct run *run, const struct counter *c,
+    const struct outcome *out, const struct verdict *v)
+{
+	struct histogram wait, hold;
+	char words[64];
+	unsigned i;
+
+	fprintf(to, "{\"backend\":\"%s\",\"lock\":\"%s\",\"path\":",
+	    run->backend->name, run->lock);
+	json_string(to, c->name);
+	fprintf(to, ",\"incrementers\":%u,\"decrementers\":%u",
+	    run->incrementers, run->decrementers);
+	if (run->iterations != 0)
+		fprintf(to, ",\"iterations\":%llu,\"duration_s\":null",
+		    (unsigned long long)run->iterations);
+	else
+		fprintf(to, ",\"iterations\":null,\"duration_s\":%.6f",
+		    (double)run->duration_ns / 1e9);
+	fprintf(to, ",\"start\":%lld,\"expected\":%lld,\"final\":%lld,"
+	    "\"drift\":%lld,\"correct\":%s,\"landed\":%u,\"updates\":%llu,"
+	    "\"elapsed_s\":%.6f,\"ns_per_update\":%.1f",
+	    run->start, v->expected, v->final, v->drift,
+	    v->correct ? "true" : "false", v->landed,
+	    (unsigned long long)v->updates, (double)out->elapsed_ns / 1e9,
+	    ns_per_update(out, v));
+	fprintf(to, ",\"crash\":");
+	if (run->crash_at != 0)
+		fprintf(to, "%llu", (unsigned long long)run->crash_at);
+	else
+		fprintf(to, "null");
+	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"interrupted\":%s,"
+	    "\"signal\":%d", v->recoveries ? "true" : "false",
+	    out->end == RUN_DEADLOCK ? "true" : "false",
+	    out->end == RUN_INTERRUPTED ? "true" : "false",
+	    out->end == RUN_INTERRUPTED ? out->signal : 0);
+	fprintf(to, ",\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"
+	    "\"max_rss_kb\":%ld,\"fairness\":{\"min\":%llu,\"max\":%llu,"
+	    "\"jain\":%.6f}", v->user_s, v->system_s, v->max_rss_kb,
+	    (unsigned long long)v->fewest, (unsigned long long)v->most,
+	    v->fairness);
+	if (run->latency) {
+		merged_latency(out, &wait, &hold);
+		fprintf(to, ",\"latency\":{");
+		json_latency(to, "wait", &wait);
+		fputc(',', to);
+		json_latency(to, "hold", &hold);
+		fputc('}', to);
+	}
+	fprintf(to, ",\"workers\":[");
+	for (i = 0; i < out->nworkers; i++) {
+		const struct worker_result *r = &out->workers[i];
+
+		describe_end(r, words, sizeof(words));
+		fprintf(to, "%s{\"pid\":%ld,\"role\":\"%s\",\"updates\":%llu,"
+		    "\"end\":\"%s\",\"recovered\":%u,\"mid_update\":%s,"
+		    "\"began_s\":%.6f,\"ended_s\":%.6f,"
+		    "\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f}",
+		    i ? "," : "", (long)r->pid, role(r),
+		    (unsigned long long)r->done, words, r->recovered,
+		    r->pending ? "true" : "false",
+		    since(out, r->start_ns), since(out, r->end_ns),
+		    r->user_s, r->system_s);
+	}
+	fprintf(to, "]}\n");
+}

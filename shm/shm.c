@@ -1,0 +1,392 @@
+/*
+ * The counter in POSIX shared memory, mapped by every worker, guarded by:
+ *
+ *   mutex   a pthread mutex in the mapping, process-shared and robust: when
+ *           its owner dies the next locker gets EOWNERDEAD and recovers it.
+ *   sem     a named POSIX semaphore used as a lock (initial value 1), the
+ *           primitive under Python's multiprocessing.Lock.  It has no owner,
+ *           so nothing releases it when its holder dies.
+ *   spin    a test-and-test-and-set spinlock on C11 atomics; it yields the
+ *           CPU after spinning a while, so a holder that lost its CPU gets
+ *           it back.  It has no owner either.
+ *   atomic  no lock: each update is one atomic fetch-and-add.
+ *   none    the same read-modify-write as the locked kinds, unguarded: a
+ *           relaxed atomic load and a relaxed atomic store, so updates are
+ *           lost on the hardware without undefined behaviour in C.
+ *
+ * The object's name is unlinked as soon as it is open, and the semaphore's
+ * too: the workers inherit the mappings across fork, and nothing of a run
+ * stays in /dev/shm whatever is killed afterwards.
+ */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../counter.h"
+
+/* Spins before a waiter yields its CPU to whoever holds the lock. */
+#define SPINS_BEFORE_YIELD	256
+
+/* The counter and the lock each on their own cache lines. */
+struct shm_area {
+	_Alignas(128) _Atomic long long value;
+	_Alignas(128) pthread_mutex_t mutex;
+	_Alignas(128) atomic_int spin;
+};
+
+struct shm_state {
+	struct shm_area	*area;
+	sem_t		*sem;
+};
+
+static const char *const shm_locks[] = {
+	"mutex", "sem", "spin", "atomic", "none", NULL
+};
+
+static inline void
+cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+static struct timespec
+deadline_after(uint64_t ns)
+{
+	struct timespec at;
+	int64_t then = clock_ns() + (int64_t)ns;
+
+	at.tv_sec = (time_t)(then / 1000000000);
+	at.tv_nsec = (long)(then % 1000000000);
+	return at;
+}
+
+static inline int
+mutex_lock(pthread_mutex_t *mutex, struct worker *w)
+{
+	struct timespec at;
+	int error;
+
+	if (w->timeout_ns == 0)
+		error = pthread_mutex_lock(mutex);
+	else {
+		at = deadline_after(w->timeout_ns);
+		error = pthread_mutex_clocklock(mutex, CLOCK_MONOTONIC, &at);
+	}
+	if (error == EOWNERDEAD) {
+		/*
+		 * Its owner died holding it.  The dead worker's update was not
+		 * written, or was and is marked in its slot; either way the
+		 * value is whole, so the mutex can be declared consistent.
+		 */
+		w->slot->recovered++;
+		error = pthread_mutex_consistent(mutex);
+	}
+	if (error != 0) {
+		errno = error;
+		return error == ETIMEDOUT ? UPDATE_TIMEOUT : UPDATE_LOCK;
+	}
+	return UPDATE_OK;
+}
+
+static inline int
+sem_lock(sem_t *sem, struct worker *w)
+{
+	struct timespec at;
+
+	if (w->timeout_ns == 0) {
+		while (sem_wait(sem) == -1)
+			if (errno != EINTR)
+				return UPDATE_LOCK;
+		return UPDATE_OK;
+	}
+	at = deadline_after(w->timeout_ns);
+	while (sem_clockwait(sem, CLOCK_MONOTONIC, &at) == -1)
+		if (errno != EINTR)
+			return errno == ETIMEDOUT ? UPDATE_TIMEOUT : UPDATE_LOCK;
+	return UPDATE_OK;
+}
+
+static inline int
+spin_lock(atomic_int *spin, struct worker *w)
+{
+	int64_t deadline = 0;
+	unsigned spins = 0;
+
+	while (atomic_exchange_explicit(spin, 1, memory_order_acquire) != 0) {
+		/* Wait on a plain read, so waiters share the line. */
+		while (atomic_load_explicit(spin, memory_order_relaxed) != 0) {
+			cpu_pause();
+			if (++spins < SPINS_BEFORE_YIELD)
+				continue;
+			spins = 0;
+			sched_yield();
+			if (w->timeout_ns == 0)
+				continue;
+			if (deadline == 0)
+				deadline = clock_ns() + (int64_t)w->timeout_ns;
+			else if (clock_ns() >= deadline) {
+				errno = ETIMEDOUT;
+				return UPDATE_TIMEOUT;
+			}
+		}
+	}
+	return UPDATE_OK;
+}
+
+enum shm_kind { MUTEX, SEM, SPIN, ATOMIC, NONE };
+
+/*
+ * One update.  kind is a constant at every call, so each kind's update
+ * below compiles to its own straight-line body.
+ */
+static inline int
+shm_update(struct counter *c, struct worker *w, enum shm_kind kind)
+{
+	struct shm_state *s = c->state;
+	struct shm_area *area = s->area;
+	int64_t asked = 0;
+	long long value;
+	int error = UPDATE_OK;
+
+	if (kind == ATOMIC) {
+		worker_midpoint(w);
+		atomic_fetch_add_explicit(&area->value, w->delta,
+		    memory_order_relaxed);
+		worker_committed(w);
+		return UPDATE_OK;
+	}
+	if (kind != NONE && w->latency)
+		asked = clock_ns();
+	if (kind == MUTEX)
+		error = mutex_lock(&area->mutex, w);
+	else if (kind == SEM)
+		error = sem_lock(s->sem, w);
+	else if (kind == SPIN)
+		error = spin_lock(&area->spin, w);
+	if (error != UPDATE_OK)
+		return error;
+	if (kind != NONE && w->latency)
+		worker_record_wait(w, asked);
+	value = atomic_load_explicit(&area->value, memory_order_relaxed);
+	worker_midpoint(w);
+	/* Wraps like the file backend's instead of overflowing. */
+	atomic_store_explicit(&area->value, (long long)((unsigned long long)
+	    value + (unsigned long long)(long long)w->delta),
+	    memory_order_relaxed);
+	worker_committed(w);
+	if (kind != NONE && w->latency)
+		worker_record_hold(w);
+	if (kind == MUTEX && (error = pthread_mutex_unlock(&area->mutex))) {
+		errno = error;
+		return UPDATE_UNLOCK;
+	}
+	if (kind == SEM && sem_post(s->sem) == -1)
+		return UPDATE_UNLOCK;
+	if (kind == SPIN)
+		atomic_store_explicit(&area->spin, 0, memory_order_release);
+	return UPDATE_OK;
+}
+
+static int
+update_mutex(struct counter *c, struct worker *w)
+{
+	return shm_update(c, w, MUTEX);
+}
+
+static int
+update_sem(struct counter *c, struct worker *w)
+{
+	return shm_update(c, w, SEM);
+}
+
+static int
+update_spin(struct counter *c, struct worker *w)
+{
+	return shm_update(c, w, SPIN);
+}
+
+static int
+update_atomic(struct counter *c, struct worker *w)
+{
+	return shm_update(c, w, ATOMIC);
+}
+
+static int
+update_none(struct counter *c, struct worker *w)
+{
+	return shm_update(c, w, NONE);
+}
+
+static int (*const shm_updates[])(struct counter *, struct worker *) = {
+	update_mutex, update_sem, update_spin, update_atomic, update_none,
+};
+
+static int
+init_mutex(pthread_mutex_t *mutex)
+{
+	pthread_mutexattr_t attr;
+	int error;
+
+	if ((error = pthread_mutexattr_init(&attr)) != 0)
+		goto out;
+	error = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (error == 0)
+		error = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (error == 0)
+		error = pthread_mutex_init(mutex, &attr);
+	pthread_mutexattr_destroy(&attr);
+out:
+	errno = error;
+	return error == 0 ? 0 : -1;
+}
+
+/*
+ * Names unique to this process; the callers below open with O_EXCL and
+ * move on to the next name on EEXIST, from another run or a leftover, and
+ * unlink the name as soon as the object is open.
+ */
+static int
+unique_name(char *name, size_t size, const char *suffix)
+{
+	static unsigned attempt;
+
+	return snprintf(name, size, "/proccount-%ld-%u%s", (long)getpid(),
+	    attempt++, suffix) < (int)size ? 0 : -1;
+}
+
+static int
+open_segment(char *name, size_t size)
+{
+	int fd;
+
+	do {
+		if (unique_name(name, size, "") == -1) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+	} while (fd == -1 && errno == EEXIST);
+	if (fd != -1)
+		shm_unlink(name);
+	return fd;
+}
+
+static sem_t *
+open_semaphore(void)
+{
+	char name[64];
+	sem_t *sem;
+
+	do {
+		if (unique_name(name, sizeof(name), "-sem") == -1) {
+			errno = ENAMETOOLONG;
+			return SEM_FAILED;
+		}
+		sem = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
+	} while (sem == SEM_FAILED && errno == EEXIST);
+	if (sem != SEM_FAILED)
+		sem_unlink(name);
+	return sem;
+}
+
+static int
+shm_create(struct counter *c, const struct run *run)
+{
+	struct shm_state *s;
+	size_t kind;
+	int fd, saved;
+
+	for (kind = 0; strcmp(shm_locks[kind], run->lock) != 0; kind++)
+		;
+	c->update = shm_updates[kind];
+	c->why = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->sem = SEM_FAILED;
+	if ((fd = open_segment(c->name, sizeof(c->name))) == -1)
+		goto fail;
+	if (ftruncate(fd, sizeof(struct shm_area)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	s->area = mmap(NULL, sizeof(struct shm_area), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	saved = errno;
+	close(fd);
+	if (s->area == MAP_FAILED) {
+		errno = saved;
+		goto fail;
+	}
+	atomic_init(&s->area->value, run->start);
+	atomic_init(&s->area->spin, 0);
+	if (init_mutex(&s->area->mutex) == -1)
+		goto fail_mapped;
+	if (kind == SEM && (s->sem = open_semaphore()) == SEM_FAILED)
+		goto fail_mapped;
+	c->state = s;
+	return 0;
+fail_mapped:
+	saved = errno;
+	munmap(s->area, sizeof(struct shm_area));
+	errno = saved;
+fail:
+	saved = errno;
+	free(s);
+	errno = saved;
+	return -1;
+}
+
+static int
+shm_attach(struct counter *c, struct worker *w)
+{
+	(void)c;	/* The mappings came across fork. */
+	(void)w;
+	return UPDATE_OK;
+}
+
+static int
+shm_value(struct counter *c, long long *value)
+{
+	struct shm_state *s = c->state;
+
+	*value = atomic_load(&s->area->value);
+	return 0;
+}
+
+static void
+shm_destroy(struct counter *c)
+{
+	struct shm_state *s = c->state;
+
+	if (s == NULL)
+		return;
+	if (s->sem != SEM_FAILED)
+		sem_close(s->sem);
+	munmap(s->area, sizeof(struct shm_area));
+	free(s);
+	c->state = NULL;
+}
+
+const struct counter_ops shm_backend = {
+	.name = "shm",
+	.locks = shm_locks,
+	.create = shm_create,
+	.attach = shm_attach,
+	.value = shm_value,
+	.destroy = shm_destroy,
+};
