@@ -1,0 +1,3 @@
+#!/bin/sh
+# The C unit test of parse: see unit-parse.c.
+exec "$(dirname "$0")/unit-parse"

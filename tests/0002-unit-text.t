@@ -1,0 +1,3 @@
+#!/bin/sh
+# The C unit test of text: see unit-text.c.
+exec "$(dirname "$0")/unit-text"

@@ -1,0 +1,87 @@
+#!/bin/sh
+# The file backend: with each lock kind the final count is exact for any
+# number of workers, the file keeps it in a form cat and Python read, and
+# the report, text and JSON, says so truthfully.
+. "$(dirname "$0")/lib.sh"
+
+for kind in flock fcntl ofd; do
+	for workers in "1 1" "2 2" "8 8" "3 0" "0 5" "7 2"; do
+		set -- $workers
+		pc -b file --lock=$kind -i "$1" -d "$2" -n 2000 -s 100 --json
+		expected=$((100 + ($1 - $2) * 2000))
+		is "$rc" 0 "$kind $1+$2: exit 0"
+		is "$(json 'd["final"], d["expected"], d["correct"]')" \
+		    "($expected, $expected, True)" "$kind $1+$2: exact"
+		is "$(file_value counter.txt)" "$expected" \
+		    "$kind $1+$2: the file holds it"
+	done
+done
+
+# The default file kind is flock, and the file is 21 bytes: value, spaces,
+# newline, whatever was in it before.
+printf 'this was a much longer file than the record is, by far\n' >counter.txt
+pc --backend=file --lock -n 1000 -s -7
+is "$rc" 0 "bare --lock: exit 0"
+is "$(head -n 1 out)" \
+    "file counter.txt, flock lock: 1 incrementer + 1 decrementer x 1000 updates" \
+    "bare --lock means flock for the file backend"
+is "$(sed -n 2p out)" "final -7, expected -7: correct" "the verdict line"
+is "$(wc -c <counter.txt | tr -d ' ')" 21 "the record is 21 bytes"
+is "$(cat counter.txt | tr -d ' ')" "-7" "cat shows the value"
+printf 'x' >old.txt
+pc -b file -l fcntl -f old.txt -n 10 -i 3 -d 0 -s 5
+is "$(cat old.txt | tr -d ' ')" 35 "--file: a shorter old file is rewritten"
+
+# The short and long forms mean the same.
+pc --backend=file --lock=ofd --incrementers=2 --decrementers=1 \
+    --iterations=2k --start=1 --file=long.txt --json
+is "$(json 'd["lock"], d["final"], d["path"], d["iterations"]')" \
+    "('ofd', 2001, 'long.txt', 2000)" "long forms"
+pc -b file -l ofd -i 2 -d 1 -n 2k -s 1 -f short.txt --json
+is "$(json 'd["lock"], d["final"], d["path"], d["iterations"]')" \
+    "('ofd', 2001, 'short.txt', 2000)" "short forms"
+
+# JSON: valid, with every key, and values that agree with each other.
+pc -b file -l flock -i 2 -d 3 -n 500 -s 10 --json
+is "$rc" 0 "json run: exit 0"
+valid_json
+ok $? "--json prints valid JSON"
+is "$(lines out)" 1 "--json prints one line"
+for key in backend lock path incrementers decrementers iterations start \
+    expected final drift correct updates elapsed_s ns_per_update workers \
+    cpu_user_s cpu_system_s max_rss_kb fairness deadlock recovered \
+    interrupted; do
+	is "$(json "'$key' in d")" True "json has $key"
+done
+is "$(json 'd["backend"], d["lock"], d["incrementers"], d["decrementers"]')" \
+    "('file', 'flock', 2, 3)" "json: what ran"
+is "$(json 'd["start"], d["expected"], d["final"], d["drift"], d["updates"]')" \
+    "(10, -490, -490, 0, 2500)" "json: the count"
+is "$(json 'sorted((w["role"], w["updates"], w["end"]) for w in d["workers"])')" \
+    "[('dec', 500, 'exited'), ('dec', 500, 'exited'), ('dec', 500, 'exited'), ('inc', 500, 'exited'), ('inc', 500, 'exited')]" \
+    "json: one entry a worker"
+is "$(json 'len(set(w["pid"] for w in d["workers"]))')" 5 "json: distinct pids"
+is "$(json 'abs(d["ns_per_update"] - d["elapsed_s"] * 1e9 / d["updates"]) < 1')" \
+    True "json: ns_per_update is elapsed over updates"
+
+# Quiet prints nothing on success; verbose adds a line a worker.
+pc -b file -l flock -q -n 100
+is "$rc:$(lines out):$(lines err)" "0:0:0" "--quiet: nothing on success"
+pc -b file -q -n 20000 -i 2 -d 2
+if [ "$rc" -eq 1 ]; then
+	grep -q 'updates were lost' out
+	ok $? "--quiet still reports a loss"
+else
+	is "$rc:$(lines out)" "0:0" "--quiet: nothing when no update was lost"
+fi
+pc -b file -l flock -v -i 2 -d 1 -n 100
+is "$(grep -c '^worker [0-9]* \(inc\|dec\): 100 updates, exited' out)" 3 \
+    "--verbose: a line a worker"
+
+# A path in another directory, with spaces, quoted properly in JSON.
+mkdir -p 'a dir'
+pc -b file -l flock -f 'a dir/the "count".txt' -n 10 --json
+is "$(json 'd["path"]')" 'a dir/the "count".txt' "json: a path with quotes"
+is "$(file_value 'a dir/the "count".txt')" 0 "the file in that directory"
+
+done_testing

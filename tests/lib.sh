@@ -1,0 +1,89 @@
+# Sourced by every tests/*.t: TAP output, a scratch directory, and a
+# time-bounded way to run proccount.  Each test file runs in its own
+# directory, so the default counter.txt of one never meets another's.
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+PROCCOUNT=${PROCCOUNT:-$top/proccount}
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/proccount-test.XXXXXX")
+trap 'cd /; rm -rf "$scratch"' EXIT
+cd "$scratch" || exit 1
+tests=0
+failures=0
+
+# Every run is bounded: a hang fails the test instead of blocking make check.
+LIMIT=${LIMIT:-60}
+
+pass() {
+	tests=$((tests + 1))
+	echo "ok $tests - $1"
+}
+
+fail() {
+	tests=$((tests + 1))
+	failures=$((failures + 1))
+	echo "not ok $tests - $1"
+}
+
+# ok STATUS NAME: passes when STATUS is 0, as from a test command.
+ok() {
+	if [ "$1" -eq 0 ]; then pass "$2"; else fail "$2"; fi
+}
+
+# is GOT EXPECTED NAME
+is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3"
+		printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
+	fi
+}
+
+skip() {
+	tests=$((tests + 1))
+	echo "ok $tests # skip $1"
+}
+
+done_testing() {
+	echo "1..$tests"
+	[ "$failures" -eq 0 ]
+}
+
+# pc ARGS...: runs proccount; leaves $rc, and its output in ./out and ./err.
+pc() {
+	timeout -s KILL "$LIMIT" "$PROCCOUNT" "$@" >out 2>err
+	rc=$?
+}
+
+# json EXPR: a Python expression over d, the JSON object in ./out.
+json() {
+	python3 -c 'import json, sys
+d = json.load(open("out"))
+print(eval(sys.argv[1]))' "$1"
+}
+
+# valid_json: whether ./out holds exactly one valid JSON object.
+valid_json() {
+	python3 -m json.tool out >/dev/null 2>&1
+}
+
+lines() {
+	wc -l <"$1" | tr -d ' '
+}
+
+# shm_left NAME: what /dev/shm holds of the run whose object was NAME.
+shm_left() {
+	ls /dev/shm 2>/dev/null | grep -F "${1#/}" | tr '\n' ' '
+}
+
+# The value in a counter file, as the course's Python would read it.
+file_value() {
+	python3 -c 'import sys; print(int(open(sys.argv[1]).read()))' "$1"
+}
+
+# running PID: whether PID is alive and not a zombie (a dead child whose
+# new parent has not reaped it yet).
+running() {
+	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
