@@ -183,6 +183,35 @@ print_time(FILE *to, int64_t ns)
 		fprintf(to, "%.2f s", (double)ns / 1e9);
 }
 
+/*
+ * Which worker died, whether it held the lock as far as proccount knows
+ * (it was the --crash worker, or it died mid-update), and why this kind
+ * of lock could not be recovered.
+ */
+static void
+print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
+{
+	const struct worker_result *dead = NULL;
+	unsigned i, stopped = 0;
+	bool held;
+
+	for (i = 0; i < out->nworkers; i++) {
+		if (out->workers[i].end == END_KILLED && dead == NULL)
+			dead = &out->workers[i];
+		stopped += out->workers[i].end == END_STOPPED;
+	}
+	if (dead == NULL)
+		return;
+	held = dead->pending || (run->crash_at != 0 && dead == &out->workers[0]);
+	fprintf(to, "deadlock: worker %ld died %s the %s; %s. No update "
+	    "completed for %.1f s after, %s\n",
+	    (long)dead->pid, held ? "holding" : "while others waited for",
+	    lock_description(run), why_no_recovery(run->lock),
+	    (double)(run->timeout_ns ? run->timeout_ns : 2000000000) / 1e9,
+	    stopped ? "so the other workers were stopped" :
+	    "and the other workers gave up waiting");
+}
+
 void
 report_text(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v, bool verbose)
@@ -219,14 +248,11 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 			fprintf(to, "the mutex was recovered from a dead owner "
 			    "by worker %ld\n", (long)out->workers[i].pid);
 	if (out->end == RUN_DEADLOCK)
-		fprintf(to, "deadlock: after a worker died, no update completed "
-		    "for %.1f s; %s lock: %s; the remaining workers were "
-		    "stopped\n", (double)(run->timeout_ns ? run->timeout_ns :
-		    2000000000) / 1e9, run->lock, why_no_recovery(run->lock));
+		print_deadlock(to, run, out);
 	if (out->end == RUN_INTERRUPTED)
-		fprintf(to, "interrupted by %s: the workers were stopped\n",
+		fprintf(to, "interrupted by SIG%s: the workers were stopped\n",
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
-		    "a signal");
+		    "?");
 	fprintf(to, "final %lld, expected %lld", v->final, v->expected);
 	if (v->landed != 0)
 		fprintf(to, " (counting %u %s of a killed worker that landed)",

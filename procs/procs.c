@@ -34,15 +34,21 @@ static sigset_t handled;
 /*
  * Called first thing: from here on the signals that end a run, and SIGCHLD,
  * are taken only by sigtimedwait in the watch loop, so nothing the parent
- * creates can be left behind by an untimely ^C.
+ * creates can be left behind by an untimely ^C.  A signal that proccount
+ * was started ignoring (nohup, a background job) stays ignored.
  */
 void
 procs_block_signals(void)
 {
+	const int ending[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction now;
+	size_t i;
+
 	sigemptyset(&handled);
-	sigaddset(&handled, SIGINT);
-	sigaddset(&handled, SIGTERM);
-	sigaddset(&handled, SIGHUP);
+	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
+		if (sigaction(ending[i], NULL, &now) == 0 &&
+		    now.sa_handler != SIG_IGN)
+			sigaddset(&handled, ending[i]);
 	sigaddset(&handled, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &handled, NULL);
 }
@@ -56,6 +62,7 @@ struct watch {
 	unsigned	 live;
 	int64_t		*reaped_ns;
 	bool		 death_seen;	/* a worker was killed, not by us */
+	bool		 failure_seen;	/* a worker could not go on */
 	bool		 stopping;
 	int64_t		 stop_at;
 };
@@ -103,6 +110,10 @@ reap_exited(struct watch *watch, int flags)
 			    END_KILLED;
 			if (!watch->killed_by_us[i])
 				watch->death_seen = true;
+		} else if (watch->shared->slots[i].error != UPDATE_OK &&
+		    watch->shared->slots[i].error != UPDATE_TIMEOUT) {
+			/* A broken counter or a failed call ends the run. */
+			watch->failure_seen = true;
 		}
 	}
 }
@@ -188,6 +199,8 @@ watch_workers(struct watch *watch, int64_t opened)
 			watch->out->end = RUN_DEADLOCK;
 			begin_stop(watch);
 		}
+		if (watch->failure_seen)
+			begin_stop(watch);
 		if (watch->stopping && now - watch->stop_at >= GRACE_NS)
 			kill_the_rest(watch);
 	}
@@ -215,8 +228,12 @@ collect(struct watch *watch)
 		r->end_ns = slot->end_ns ? slot->end_ns : watch->reaped_ns[i];
 		r->wait = &slot->wait;
 		r->hold = &slot->hold;
-		if (r->signal == 0 && r->error == UPDATE_TIMEOUT)
+		if (r->signal == 0 && r->error == UPDATE_TIMEOUT) {
 			r->end = END_TIMED_OUT;
+			/* Gave up on a lock that its dead holder kept. */
+			if (watch->death_seen && out->end == RUN_COMPLETED)
+				out->end = RUN_DEADLOCK;
+		}
 		else if (r->signal == 0 && r->error != UPDATE_OK)
 			r->end = END_FAILED;
 		if (r->start_ns != 0 && (first == 0 || r->start_ns < first))

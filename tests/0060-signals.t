@@ -1,0 +1,119 @@
+#!/bin/sh
+# Signals: SIGINT or SIGTERM stop the run cleanly (report marked
+# interrupted, exit 128 + N, nothing left); SIGKILL of the parent or of a
+# worker, at any moment, leaves a valid counter and no worker running.
+. "$(dirname "$0")/lib.sh"
+
+# background ARGS...: starts proccount in the background, time-bounded,
+# output to ./out and ./err; $pid is then the timeout process, its parent.
+# A shell without job control starts background jobs ignoring SIGINT, and
+# proccount keeps a signal it was started ignoring ignored; give it back.
+background() {
+	perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die' \
+	    timeout -s KILL 30 "$PROCCOUNT" "$@" >out 2>err &
+	pid=$!
+}
+
+# The proccount process under the timeout process $pid, once it is there.
+proccount_of() {
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		pgrep -P "$1" -x proccount && return
+		sleep 0.1
+	done
+}
+
+workers_of() {
+	pgrep -P "$1" | tr '\n' ' '
+}
+
+none_running() {
+	for w in $1; do
+		running "$w" && return 1
+	done
+	return 0
+}
+
+for spec in "INT 130 shm mutex" "TERM 143 shm sem" "INT 130 file flock" \
+    "TERM 143 file fcntl" "HUP 129 shm spin" "TERM 143 shm atomic"; do
+	set -- $spec
+	background -b "$3" --lock="$4" -i 2 -d 2 -n 1G --json
+	sleep 0.5
+	parent=$(proccount_of $pid)
+	workers=$(workers_of "$parent")
+	kill -s "$1" "$parent"
+	wait $pid
+	rc=$?
+	is "$rc" "$2" "$4: SIG$1 exits $2"
+	is "$(json 'd["interrupted"], d["signal"], d["correct"]')" \
+	    "(True, $(($2 - 128)), True)" "$4: reported interrupted, count exact"
+	is "$(json 'sorted(set(w["end"] for w in d["workers"]))')" "['exited']" \
+	    "$4: the workers stopped between updates"
+	none_running "$workers"
+	ok $? "$4: no worker left running"
+	[ "$3" = shm ] && is "$(shm_left "$(json 'd["path"]')")" "" "$4: /dev/shm clean"
+	[ "$3" = file ] && is "$(file_value counter.txt)" "$(json 'd["final"]')" \
+	    "$4: the file holds the reported value"
+done
+
+background -b file --lock=flock -n 1G
+sleep 0.5
+kill -INT "$(proccount_of $pid)"
+wait $pid
+grep -q '^interrupted by SIGINT: the workers were stopped$' out
+ok $? "the text report says it was interrupted"
+
+# SIGKILL of the parent at several moments: the file always holds a number.
+for delay in 0 0.01 0.05 0.2 0.4; do
+	"$PROCCOUNT" -b file --lock=fcntl -i 3 -d 3 -n 1G >/dev/null 2>&1 &
+	parent=$!
+	sleep "$delay"
+	workers=$(workers_of $parent)
+	kill -KILL $parent
+	wait $parent 2>/dev/null
+	sleep 0.1
+	if [ -e counter.txt ]; then
+		file_value counter.txt >/dev/null 2>&1
+		ok $? "parent killed after ${delay}s: the file holds a valid number"
+	else
+		pass "parent killed after ${delay}s: before the file was made"
+	fi
+	none_running "$workers"
+	ok $? "parent killed after ${delay}s: no worker left running"
+done
+
+# SIGKILL of a worker from outside: reported like a crash.  With a lock the
+# kernel releases, or a robust mutex, the run completes, exact.
+for spec in "file flock" "file ofd" "shm mutex" "shm atomic"; do
+	set -- $spec
+	background -b "$1" --lock="$2" -i 2 -d 2 -t 1.5s --json
+	sleep 0.5
+	parent=$(proccount_of $pid)
+	victim=$(pgrep -P "$parent" | head -n 1)
+	kill -KILL "$victim"
+	wait $pid
+	rc=$?
+	is "$rc" 0 "$2: a worker killed from outside, the run completes"
+	is "$(json 'd["correct"], [w["end"] for w in d["workers"] if w["pid"] == '"$victim"']')" \
+	    "(True, ['killed by signal 9'])" "$2: exact, the victim reported killed"
+done
+
+# With a semaphore or a spinlock the victim may have held the lock or not;
+# either the run completes exact, or it is declared a deadlock, exact too.
+for kind in sem spin; do
+	background --lock=$kind -i 2 -d 2 -t 1s --json
+	sleep 0.4
+	parent=$(proccount_of $pid)
+	kill -KILL "$(pgrep -P "$parent" | head -n 1)"
+	wait $pid
+	rc=$?
+	case $rc in
+	0) is "$(json 'd["deadlock"], d["correct"]')" "(False, True)" \
+		"$kind: victim outside the lock: completes exact" ;;
+	4) is "$(json 'd["deadlock"], d["correct"]')" "(True, True)" \
+		"$kind: victim held the lock: deadlock, exact" ;;
+	*) fail "$kind: exit $rc" ;;
+	esac
+	is "$(shm_left "$(json 'd["path"]')")" "" "$kind: /dev/shm clean"
+done
+
+done_testing
