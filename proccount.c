@@ -352,9 +352,13 @@ check_settings(struct settings *s)
 		    (unsigned long long)run->iterations);
 }
 
-/* One line on stderr for a worker that could not do its part. */
+/*
+ * One line on stderr for the first worker that could not do its part; the
+ * others most often met the same trouble, and are only counted.
+ */
 static void
-warn_worker(const struct counter *c, const struct worker_result *r)
+warn_worker(const struct counter *c, const struct worker_result *r,
+    unsigned others)
 {
 	static const char *const what[] = {
 		[UPDATE_OK] = "no error",
@@ -373,8 +377,13 @@ warn_worker(const struct counter *c, const struct worker_result *r)
 		reason = "holds no valid counter: it was changed during the run";
 	else if (r->error == UPDATE_REPLACED)
 		reason = "was replaced during the run";
-	warnx("%s: %s by worker %ld: %s", c->name, what[r->error],
-	    (long)r->pid, reason);
+	if (others == 0)
+		warnx("%s: %s by worker %ld: %s", c->name, what[r->error],
+		    (long)r->pid, reason);
+	else
+		warnx("%s: %s by worker %ld: %s (and %u other %s failed)",
+		    c->name, what[r->error], (long)r->pid, reason, others,
+		    others == 1 ? "worker" : "workers");
 }
 
 int
@@ -390,6 +399,8 @@ main(int argc, char **argv)
 		.backend = "shm",
 	};
 	struct counter counter = { 0 };
+	const struct worker_result *first_failed = NULL;
+	unsigned other_failures = 0;
 	struct outcome out;
 	struct verdict v;
 	long long final = 0;
@@ -414,10 +425,14 @@ main(int argc, char **argv)
 		err(EXIT_SYSTEM, "cannot start the workers");
 	}
 	for (i = 0; i < out.nworkers; i++)
-		if (out.workers[i].end == END_FAILED) {
-			warn_worker(&counter, &out.workers[i]);
-			failed = true;
-		}
+		if (out.workers[i].end == END_FAILED && first_failed == NULL)
+			first_failed = &out.workers[i];
+		else if (out.workers[i].end == END_FAILED)
+			other_failures++;
+	if (first_failed != NULL) {
+		warn_worker(&counter, first_failed, other_failures);
+		failed = true;
+	}
 	if (!failed && counter.ops->value(&counter, &final) == -1) {
 		warnx("%s: %s", counter.name, counter.why ? counter.why :
 		    strerror(errno));

@@ -58,7 +58,10 @@ pc() {
 # json EXPR: a Python expression over d, the JSON object in ./out.
 json() {
 	python3 -c 'import json, sys
-d = json.load(open("out"))
+try:
+    d = json.load(open("out"))
+except ValueError:
+    sys.exit("# no JSON in out: " + open("out").read(200).replace("\n", " "))
 print(eval(sys.argv[1]))' "$1"
 }
 
