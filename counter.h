@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procs/histogram.h"
+
 #define MAX_WORKERS	4096
 
 /* Everything the command line decided; filled once by proccount.c. */
@@ -46,15 +48,6 @@ enum update_error {
 	UPDATE_TIMEOUT,		/* the wait for the lock expired */
 };
 
-/* 16 exact buckets, then 8 a power of two up to 2^42 ns (73 minutes). */
-#define HISTOGRAM_BUCKETS	320
-
-/* A log-scale histogram of nanoseconds; see procs/histogram.h. */
-struct histogram {
-	uint64_t	count[HISTOGRAM_BUCKETS];
-	uint64_t	max;
-};
-
 /*
  * One worker's record in memory shared with the parent.  Only progress is
  * written on every update; the rest is written once, before or after the
@@ -68,6 +61,7 @@ struct slot {
 	int		 error;		/* enum update_error */
 	int		 error_errno;
 	uint32_t	 recovered;	/* times it took the lock from a dead owner */
+	uint32_t	 span;		/* updates that one mid-update mark covers */
 	int64_t		 start_ns;	/* CLOCK_MONOTONIC, after the gate opened */
 	int64_t		 end_ns;
 	struct histogram wait;		/* with --latency only */
@@ -77,6 +71,8 @@ struct slot {
 /* A worker's private view of its own run, handed to every update. */
 struct worker {
 	struct slot	*slot;
+	const atomic_int *stop;		/* set by the parent to end the run */
+	uint64_t	 iterations;	/* 0: until stopped */
 	int		 delta;
 	uint64_t	 done;		/* updates completed */
 	uint64_t	 crash_at;	/* die in update number crash_at, 0: never */
@@ -106,13 +102,15 @@ struct counter_ops {
 };
 
 /*
- * The counter as the run sees it.  update is chosen by create for the lock
- * kind, so that no update asks which kind it is; it performs one locked
- * read-modify-write and returns 0, or an enum update_error with errno set.
+ * The counter as the run sees it.  run is chosen by create for the lock
+ * kind: a worker's whole loop of updates, made by worker_loop below from
+ * that kind's update, so that no update asks which kind it is or calls
+ * through a pointer.  It returns UPDATE_OK, or the enum update_error that
+ * stopped it with errno set.
  */
 struct counter {
 	const struct counter_ops *ops;
-	int	(*update)(struct counter *, struct worker *);
+	int	(*run)(struct counter *, struct worker *);
 	char	 name[256];	/* the file's path or the shm object's name */
 	const char *why;	/* when create or value fails: a reason to
 				   print instead of strerror(errno), or NULL */
@@ -132,8 +130,21 @@ clock_ns(void)
 }
 
 void	worker_pause(uint64_t);
-void	worker_record_wait(struct worker *, int64_t);
-void	worker_record_hold(struct worker *);
+
+/* With --latency: how long the lock took to get, from asked on. */
+static inline void
+worker_record_wait(struct worker *w, int64_t asked)
+{
+	w->lock_taken_ns = clock_ns();
+	histogram_add(&w->slot->wait, (uint64_t)(w->lock_taken_ns - asked));
+}
+
+/* With --latency: how long the lock was held, just before its release. */
+static inline void
+worker_record_hold(struct worker *w)
+{
+	histogram_add(&w->slot->hold, (uint64_t)(clock_ns() - w->lock_taken_ns));
+}
 
 /*
  * Called by every update between reading the value and writing it back,
@@ -153,7 +164,7 @@ worker_midpoint(struct worker *w)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
-/* Called once the new value is written, before the lock is released. */
+/* Called once the new value is written and the lock released. */
 static inline void
 worker_committed(struct worker *w)
 {
@@ -161,6 +172,31 @@ worker_committed(struct worker *w)
 	w->done++;
 	atomic_store_explicit(&w->slot->progress, 2 * w->done,
 	    memory_order_relaxed);
+}
+
+/*
+ * A worker's updates, until its count is done or the parent says stop.
+ * Every backend's run function is this with the kind's update, a constant
+ * that is inlined, given the backend's state.  The loop works on private
+ * copies of the worker and the state pointer, which the compiler keeps in
+ * registers across the fences of the update.
+ */
+static inline int
+worker_loop(struct counter *c, struct worker *worker,
+    int (*update)(void *, struct worker *))
+{
+	struct worker w = *worker;
+	void *state = c->state;
+	int error = UPDATE_OK;
+
+	while (w.iterations == 0 || w.done < w.iterations) {
+		if (atomic_load_explicit(w.stop, memory_order_relaxed))
+			break;
+		if ((error = update(state, &w)) != UPDATE_OK)
+			break;
+	}
+	worker->done = w.done;
+	return error;
 }
 
 #endif

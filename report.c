@@ -26,10 +26,10 @@ judge(const struct run *run, const struct outcome *out, long long final,
 
 		expected += (unsigned long long)(r->delta * (long long)r->done);
 		v->updates += r->done;
-		if (r->pending && r->delta > 0)
-			may_rise++;
-		else if (r->pending)
-			may_fall++;
+		if (r->delta > 0)
+			may_rise += r->unsure;
+		else
+			may_fall += r->unsure;
 		v->killed += r->end == END_KILLED;
 		v->timed_out += r->end == END_TIMED_OUT;
 		v->recoveries += r->recovered;
@@ -202,7 +202,7 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 	}
 	if (dead == NULL)
 		return;
-	held = dead->pending || (run->crash_at != 0 && dead == &out->workers[0]);
+	held = dead->unsure != 0 || (run->crash_at != 0 && dead == &out->workers[0]);
 	fprintf(to, "deadlock: worker %ld died %s the %s; %s. No update "
 	    "completed for %.1f s after, %s\n",
 	    (long)dead->pid, held ? "holding" : "while others waited for",
@@ -241,7 +241,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    r->end == END_TIMED_OUT ? "timed out waiting for the lock" :
 		    words, (unsigned long long)r->done,
 		    plural(r->done, "update", "updates"),
-		    r->pending ? ", in the middle of an update" : "");
+		    r->unsure == 1 ? ", in the middle of an update" :
+		    r->unsure > 1 ? ", its last updates uncounted" : "");
 	}
 	for (i = 0; i < out->nworkers; i++)
 		if (out->workers[i].recovered != 0)
@@ -373,13 +374,12 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 
 		describe_end(r, words, sizeof(words));
 		fprintf(to, "%s{\"pid\":%ld,\"role\":\"%s\",\"updates\":%llu,"
-		    "\"end\":\"%s\",\"recovered\":%u,\"mid_update\":%s,"
+		    "\"end\":\"%s\",\"recovered\":%u,\"unsure\":%u,"
 		    "\"began_s\":%.6f,\"ended_s\":%.6f,"
 		    "\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f}",
 		    i ? "," : "", (long)r->pid, role(r),
 		    (unsigned long long)r->done, words, r->recovered,
-		    r->pending ? "true" : "false",
-		    since(out, r->start_ns), since(out, r->end_ns),
+		    r->unsure, since(out, r->start_ns), since(out, r->end_ns),
 		    r->user_s, r->system_s);
 	}
 	fprintf(to, "]}\n");

@@ -152,13 +152,13 @@ take_lock(int fd, struct worker *w, int (*lock)(int, bool))
  * every call, so each kind's update below compiles to its own loop body.
  */
 static inline int
-file_update(struct counter *c, struct worker *w, int (*lock)(int, bool),
+file_update(struct file_state *f, struct worker *w, int (*lock)(int, bool),
     int (*unlock)(int))
 {
-	struct file_state *f = c->state;
 	char text[COUNTER_TEXT_SIZE];
 	long long value;
 	int64_t asked = 0;
+	bool wrote = false;
 	int error;
 	ssize_t n;
 
@@ -179,12 +179,8 @@ file_update(struct counter *c, struct worker *w, int (*lock)(int, bool),
 	counter_text_format((long long)((unsigned long long)value +
 	    (unsigned long long)(long long)w->delta), text);
 	n = pwrite(f->fd, text, sizeof(text), 0);
-	if (n != (ssize_t)sizeof(text)) {
-		error = UPDATE_WRITE;
-		goto out;
-	}
-	worker_committed(w);
-	error = UPDATE_OK;
+	wrote = n == (ssize_t)sizeof(text);
+	error = wrote ? UPDATE_OK : UPDATE_WRITE;
 out:
 	if (lock != NULL) {
 		int saved = errno;
@@ -192,38 +188,66 @@ out:
 		if (w->latency)
 			worker_record_hold(w);
 		if (unlock(f->fd) == -1 && error == UPDATE_OK)
-			return UPDATE_UNLOCK;
-		errno = saved;
+			error = UPDATE_UNLOCK;
+		else
+			errno = saved;
 	}
+	/* Counted after the unlock, as in the shm backend. */
+	if (wrote)
+		worker_committed(w);
 	return error;
 }
 
-static int
-update_flock(struct counter *c, struct worker *w)
+static inline int
+update_flock(void *state, struct worker *w)
 {
-	return file_update(c, w, flock_lock, flock_unlock);
+	return file_update(state, w, flock_lock, flock_unlock);
 }
 
 static int
-update_fcntl(struct counter *c, struct worker *w)
+run_flock(struct counter *c, struct worker *w)
 {
-	return file_update(c, w, fcntl_lock, fcntl_unlock);
+	return worker_loop(c, w, update_flock);
+}
+
+static inline int
+update_fcntl(void *state, struct worker *w)
+{
+	return file_update(state, w, fcntl_lock, fcntl_unlock);
 }
 
 static int
-update_ofd(struct counter *c, struct worker *w)
+run_fcntl(struct counter *c, struct worker *w)
 {
-	return file_update(c, w, ofd_lock, ofd_unlock);
+	return worker_loop(c, w, update_fcntl);
+}
+
+static inline int
+update_ofd(void *state, struct worker *w)
+{
+	return file_update(state, w, ofd_lock, ofd_unlock);
 }
 
 static int
-update_none(struct counter *c, struct worker *w)
+run_ofd(struct counter *c, struct worker *w)
 {
-	return file_update(c, w, NULL, NULL);
+	return worker_loop(c, w, update_ofd);
 }
 
-static int (*const file_updates[])(struct counter *, struct worker *) = {
-	update_flock, update_fcntl, update_ofd, update_none,
+static inline int
+update_none(void *state, struct worker *w)
+{
+	return file_update(state, w, NULL, NULL);
+}
+
+static int
+run_none(struct counter *c, struct worker *w)
+{
+	return worker_loop(c, w, update_none);
+}
+
+static int (*const file_runs[])(struct counter *, struct worker *) = {
+	run_flock, run_fcntl, run_ofd, run_none,
 };
 
 static int
@@ -255,7 +279,7 @@ file_create(struct counter *c, const struct run *run)
 
 	for (kind = 0; strcmp(file_locks[kind], run->lock) != 0; kind++)
 		;
-	c->update = file_updates[kind];
+	c->run = file_runs[kind];
 	c->why = NULL;
 	if (strlen(run->path) >= sizeof(c->name)) {
 		errno = ENAMETOOLONG;

@@ -9,7 +9,13 @@
 
 #include <stdint.h>
 
-#include "../counter.h"
+/* 16 exact buckets, then 8 a power of two up to 2^42 ns (73 minutes). */
+#define HISTOGRAM_BUCKETS	320
+
+struct histogram {
+	uint64_t	count[HISTOGRAM_BUCKETS];
+	uint64_t	max;
+};
 
 static inline unsigned
 histogram_bucket(uint64_t ns)

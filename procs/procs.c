@@ -22,8 +22,14 @@
 #include "procs.h"
 #include "shared.h"
 
-/* How often the parent looks at its workers when no signal wakes it. */
+/*
+ * How often the parent looks at its workers when no signal wakes it: often
+ * while it has something to watch for (a stall after a death, the end of
+ * the grace given to stopping workers), seldom otherwise, so that it takes
+ * no CPU from the workers it measures.
+ */
 #define WATCH_NS	(50 * 1000000LL)
+#define IDLE_NS		(1000 * 1000000LL)
 /* After a worker died: how long without progress is a deadlock. */
 #define STALL_NS	(2000 * 1000000LL)
 /* How long workers told to stop may take before they are killed. */
@@ -173,7 +179,7 @@ watch_workers(struct watch *watch, int64_t opened)
 
 	while (watch->live > 0) {
 		now = clock_ns();
-		nap = WATCH_NS;
+		nap = watch->death_seen || watch->stopping ? WATCH_NS : IDLE_NS;
 		if (deadline != 0 && !watch->stopping && deadline - now < nap)
 			nap = deadline - now > 0 ? deadline - now : 0;
 		pause.tv_sec = (time_t)(nap / 1000000000);
@@ -220,7 +226,7 @@ collect(struct watch *watch)
 
 		r->delta = i < watch->run->incrementers ? 1 : -1;
 		r->done = progress / 2;
-		r->pending = progress % 2 == 1;
+		r->unsure = progress % 2 == 1 ? slot->span : 0;
 		r->error = slot->error;
 		r->error_errno = slot->error_errno;
 		r->recovered = slot->recovered;

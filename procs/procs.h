@@ -31,8 +31,8 @@ struct worker_result {
 	pid_t		 pid;
 	int		 delta;
 	uint64_t	 done;		/* updates completed */
-	bool		 pending;	/* it died between its write and its
-					   count: that update may have landed */
+	uint32_t	 unsure;	/* it died mid-update: this many more
+					   updates may or may not have landed */
 	enum worker_end	 end;
 	int		 signal;	/* END_KILLED */
 	int		 error;		/* enum update_error */

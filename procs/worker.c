@@ -25,19 +25,6 @@ worker_pause(uint64_t ns)
 		;
 }
 
-void
-worker_record_wait(struct worker *w, int64_t asked)
-{
-	w->lock_taken_ns = clock_ns();
-	histogram_add(&w->slot->wait, (uint64_t)(w->lock_taken_ns - asked));
-}
-
-void
-worker_record_hold(struct worker *w)
-{
-	histogram_add(&w->slot->hold, (uint64_t)(clock_ns() - w->lock_taken_ns));
-}
-
 /*
  * Spreads the workers over the CPUs this process may use, one after the
  * other, so that they run at the same time instead of taking turns on one
@@ -104,6 +91,8 @@ worker_main(const struct run *run, struct counter *c, struct shared *shared,
 	struct slot *slot = &shared->slots[index];
 	struct worker w = {
 		.slot = slot,
+		.stop = &shared->stop,
+		.iterations = run->iterations,
 		.delta = index < run->incrementers ? 1 : -1,
 		.crash_at = index == 0 ? run->crash_at : 0,
 		.delay_ns = run->delay_ns,
@@ -125,6 +114,7 @@ worker_main(const struct run *run, struct counter *c, struct shared *shared,
 		_exit(1);
 	slot->pid = getpid();
 	slot->delta = w.delta;
+	slot->span = 1;
 	cpus = take_cpu(index);
 	if ((error = c->ops->attach(c, &w)) != UPDATE_OK) {
 		slot->error = error;
@@ -136,15 +126,12 @@ worker_main(const struct run *run, struct counter *c, struct shared *shared,
 	close(ready_fd);
 	wait_at_gate(shared, gate_fd, shared->workers > cpus);
 	slot->start_ns = clock_ns();
-	while (run->iterations == 0 || w.done < run->iterations) {
-		if (atomic_load_explicit(&shared->stop, memory_order_relaxed))
-			break;
-		if ((error = c->update(c, &w)) != UPDATE_OK) {
-			slot->error = error;
-			slot->error_errno = errno;
-			break;
-		}
+	if ((error = c->run(c, &w)) != UPDATE_OK) {
+		slot->error = error;
+		slot->error_errno = errno;
 	}
+	/* Whatever was marked mid-update, this many are done. */
+	atomic_store(&slot->progress, 2 * w.done);
 	slot->end_ns = clock_ns();
 	_exit(error == UPDATE_OK ? 0 : 1);
 }

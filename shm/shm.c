@@ -34,6 +34,8 @@
 
 /* Spins before a waiter yields its CPU to whoever holds the lock. */
 #define SPINS_BEFORE_YIELD	256
+/* Unguarded updates between two marks of a worker's progress. */
+#define SHM_NONE_BATCH		1024
 
 /* The counter and the lock each on their own cache lines. */
 struct shm_area {
@@ -149,12 +151,14 @@ enum shm_kind { MUTEX, SEM, SPIN, ATOMIC, NONE };
 
 /*
  * One update.  kind is a constant at every call, so each kind's update
- * below compiles to its own straight-line body.
+ * below compiles to its own straight-line body.  The update is counted
+ * after the unlock, to keep the critical section short; a worker killed in
+ * between is marked mid-update, and its update may or may not be in the
+ * value, which the report accepts either way.
  */
 static inline int
-shm_update(struct counter *c, struct worker *w, enum shm_kind kind)
+shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 {
-	struct shm_state *s = c->state;
 	struct shm_area *area = s->area;
 	int64_t asked = 0;
 	long long value;
@@ -167,7 +171,16 @@ shm_update(struct counter *c, struct worker *w, enum shm_kind kind)
 		worker_committed(w);
 		return UPDATE_OK;
 	}
-	if (kind != NONE && w->latency)
+	if (kind == NONE) {
+		value = atomic_load_explicit(&area->value, memory_order_relaxed);
+		worker_midpoint(w);
+		atomic_store_explicit(&area->value, (long long)((unsigned long
+		    long)value + (unsigned long long)(long long)w->delta),
+		    memory_order_relaxed);
+		worker_committed(w);
+		return UPDATE_OK;
+	}
+	if (w->latency)
 		asked = clock_ns();
 	if (kind == MUTEX)
 		error = mutex_lock(&area->mutex, w);
@@ -177,7 +190,7 @@ shm_update(struct counter *c, struct worker *w, enum shm_kind kind)
 		error = spin_lock(&area->spin, w);
 	if (error != UPDATE_OK)
 		return error;
-	if (kind != NONE && w->latency)
+	if (w->latency)
 		worker_record_wait(w, asked);
 	value = atomic_load_explicit(&area->value, memory_order_relaxed);
 	worker_midpoint(w);
@@ -185,52 +198,114 @@ shm_update(struct counter *c, struct worker *w, enum shm_kind kind)
 	atomic_store_explicit(&area->value, (long long)((unsigned long long)
 	    value + (unsigned long long)(long long)w->delta),
 	    memory_order_relaxed);
-	worker_committed(w);
-	if (kind != NONE && w->latency)
+	if (w->latency)
 		worker_record_hold(w);
 	if (kind == MUTEX && (error = pthread_mutex_unlock(&area->mutex))) {
 		errno = error;
-		return UPDATE_UNLOCK;
+		error = UPDATE_UNLOCK;
 	}
 	if (kind == SEM && sem_post(s->sem) == -1)
-		return UPDATE_UNLOCK;
+		error = UPDATE_UNLOCK;
 	if (kind == SPIN)
 		atomic_store_explicit(&area->spin, 0, memory_order_release);
+	worker_committed(w);
+	return error;
+}
+
+static inline int
+update_mutex(void *state, struct worker *w)
+{
+	return shm_update(state, w, MUTEX);
+}
+
+static int
+run_mutex(struct counter *c, struct worker *w)
+{
+	return worker_loop(c, w, update_mutex);
+}
+
+static inline int
+update_sem(void *state, struct worker *w)
+{
+	return shm_update(state, w, SEM);
+}
+
+static int
+run_sem(struct counter *c, struct worker *w)
+{
+	return worker_loop(c, w, update_sem);
+}
+
+static inline int
+update_spin(void *state, struct worker *w)
+{
+	return shm_update(state, w, SPIN);
+}
+
+static int
+run_spin(struct counter *c, struct worker *w)
+{
+	return worker_loop(c, w, update_spin);
+}
+
+static inline int
+update_atomic(void *state, struct worker *w)
+{
+	return shm_update(state, w, ATOMIC);
+}
+
+static int
+run_atomic(struct counter *c, struct worker *w)
+{
+	return worker_loop(c, w, update_atomic);
+}
+
+static inline int
+update_none(void *state, struct worker *w)
+{
+	return shm_update(state, w, NONE);
+}
+
+/*
+ * The racy update is a load and a store; marking progress around each one
+ * would triple its stores and its cost.  So unless the worker must pause or
+ * crash mid-update, it runs in batches, with one mark a batch: a worker
+ * killed from outside leaves its last batch uncounted, as its slot's span
+ * says, and the report accepts any part of it.
+ */
+static int
+run_none(struct counter *c, struct worker *worker)
+{
+	struct shm_area *area = ((struct shm_state *)c->state)->area;
+	struct worker w = *worker;
+	uint64_t batch, i;
+
+	if (w.delay_ns != 0 || w.crash_at != 0)
+		return worker_loop(c, worker, update_none);
+	w.slot->span = SHM_NONE_BATCH;
+	while ((w.iterations == 0 || w.done < w.iterations) &&
+	    !atomic_load_explicit(w.stop, memory_order_relaxed)) {
+		batch = SHM_NONE_BATCH;
+		if (w.iterations != 0 && w.iterations - w.done < batch)
+			batch = w.iterations - w.done;
+		atomic_store_explicit(&w.slot->progress, 2 * w.done + 1,
+		    memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		for (i = 0; i < batch; i++)
+			atomic_store_explicit(&area->value, (long long)
+			    ((unsigned long long)atomic_load_explicit(
+			    &area->value, memory_order_relaxed) +
+			    (unsigned long long)(long long)w.delta),
+			    memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		w.done += batch;
+	}
+	worker->done = w.done;
 	return UPDATE_OK;
 }
 
-static int
-update_mutex(struct counter *c, struct worker *w)
-{
-	return shm_update(c, w, MUTEX);
-}
-
-static int
-update_sem(struct counter *c, struct worker *w)
-{
-	return shm_update(c, w, SEM);
-}
-
-static int
-update_spin(struct counter *c, struct worker *w)
-{
-	return shm_update(c, w, SPIN);
-}
-
-static int
-update_atomic(struct counter *c, struct worker *w)
-{
-	return shm_update(c, w, ATOMIC);
-}
-
-static int
-update_none(struct counter *c, struct worker *w)
-{
-	return shm_update(c, w, NONE);
-}
-
-static int (*const shm_updates[])(struct counter *, struct worker *) = {
-	update_mutex, update_sem, update_spin, update_atomic, update_none,
+static int (*const shm_runs[])(struct counter *, struct worker *) = {
+	run_mutex, run_sem, run_spin, run_atomic, run_none,
 };
 
 static int
@@ -311,7 +386,7 @@ shm_create(struct counter *c, const struct run *run)
 
 	for (kind = 0; strcmp(shm_locks[kind], run->lock) != 0; kind++)
 		;
-	c->update = shm_updates[kind];
+	c->run = shm_runs[kind];
 	c->why = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;

@@ -1,0 +1,81 @@
+#!/bin/sh
+# make bench: for each lock kind, proccount's ns per update next to the
+# floor's (bench/floor: the cheapest loop doing the same work with the same
+# workers), each the median of REPEAT runs taken in turns, and their ratio.
+#
+#   WORKERS   workers per run, half incrementers (default 2)
+#   REPEAT    runs of each program per kind (default 5)
+#   KINDS     the kinds to measure (default all)
+#   BENCH_DIR where the counter file lives: measure your own filesystem
+#             (default a fresh directory under ${TMPDIR:-/tmp})
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+workers=${WORKERS:-2}
+repeat=${REPEAT:-5}
+kinds=${KINDS:-"flock fcntl ofd file-none mutex sem spin atomic none"}
+dir=${BENCH_DIR:-}
+made=""
+if [ -z "$dir" ]; then
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/proccount-bench.XXXXXX")
+	made=$dir
+fi
+trap '[ -n "$made" ] && rm -rf "$made"; rm -f "$dir/bench-counter.txt"' EXIT
+incs=$(((workers + 1) / 2))
+decs=$((workers - incs))
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# About a third of a second a run on a 2020s machine.
+updates_for() {
+	case $1 in
+	flock|fcntl|ofd) echo 150000 ;;
+	file-none) echo 300000 ;;
+	mutex|sem) echo 2000000 ;;
+	spin) echo 4000000 ;;
+	*) echo 20000000 ;;
+	esac
+}
+
+printf '%s, %s CPUs, %s; %s workers, median of %s runs\n' \
+    "$(uname -sr)" "$(nproc)" \
+    "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+    "$workers" "$repeat"
+printf 'counter file in %s (%s)\n\n' "$dir" \
+    "$(df -T "$dir" | awk 'NR == 2 { print $2 }')"
+printf '%-10s %12s %12s %7s\n' kind proccount floor ratio
+for kind in $kinds; do
+	n=$(updates_for "$kind")
+	per_worker=$((n / workers))
+	case $kind in
+	file-none) pc_args="-b file -l none"; floor_kind=filenone ;;
+	flock|fcntl|ofd) pc_args="-b file -l $kind"; floor_kind=$kind ;;
+	*) pc_args="-b shm -l $kind"; floor_kind=$kind ;;
+	esac
+	case $kind in
+	flock|fcntl|ofd|file-none)
+		pc_args="$pc_args -f $dir/bench-counter.txt"
+		floor_path=$dir/bench-counter.txt ;;
+	*) floor_path="" ;;
+	esac
+	: >"$dir/pc.times"
+	: >"$dir/floor.times"
+	i=0
+	while [ $i -lt "$repeat" ]; do
+		# shellcheck disable=SC2086
+		"$top/proccount" $pc_args -i $incs -d $decs -n $per_worker --json |
+		    sed 's/.*"ns_per_update":\([0-9.]*\).*/\1/' >>"$dir/pc.times" || true
+		# shellcheck disable=SC2086
+		"$top/bench/floor" "$floor_kind" "$workers" "$per_worker" \
+		    $floor_path >>"$dir/floor.times"
+		i=$((i + 1))
+	done
+	pc=$(median <"$dir/pc.times")
+	floor=$(median <"$dir/floor.times")
+	printf '%-10s %12s %12s %7s\n' "$kind" "$pc" "$floor" \
+	    "$(awk -v a="$pc" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+done
+printf '\nns per update; ratio = proccount / floor\n'
+rm -f "$dir/pc.times" "$dir/floor.times"
