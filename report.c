@@ -262,9 +262,15 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, ": correct\n");
 	else
 		fprintf(to, ": off by %+lld, updates were lost\n", v->drift);
-	fprintf(to, "%llu updates in ", (unsigned long long)v->updates);
-	print_time(to, out->elapsed_ns);
-	fprintf(to, ": %.0f ns/update\n", ns_per_update(out, v));
+	if (out->end == RUN_DEADLOCK) {
+		/* The time is mostly the wait that proved the deadlock. */
+		fprintf(to, "%llu updates before the deadlock\n",
+		    (unsigned long long)v->updates);
+	} else {
+		fprintf(to, "%llu updates in ", (unsigned long long)v->updates);
+		print_time(to, out->elapsed_ns);
+		fprintf(to, ": %.0f ns/update\n", ns_per_update(out, v));
+	}
 	if (run->latency) {
 		merged_latency(out, &wait, &hold);
 		print_latency(to, "lock wait:", &wait);

@@ -158,7 +158,7 @@ main(int argc, char **argv)
 	struct area *area;
 	sem_t *sem;
 	cpu_set_t allowed, mine;
-	char text[COUNTER_TEXT_SIZE], byte;
+	char text[COUNTER_TEXT_SIZE], byte, name[64];
 	const char *path = argc > 4 ? argv[4] : NULL;
 	long long n, first = 0, last = 0;
 	int workers, i, gate[2], fd, cpus;
@@ -171,15 +171,17 @@ main(int argc, char **argv)
 	size = sizeof(*area) + (size_t)workers * sizeof(area->times[0]);
 	area = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	sem = mmap(NULL, sizeof(*sem), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED || sem == MAP_FAILED)
+	if (area == MAP_FAILED)
 		err(1, "mmap");
+	/* A named semaphore, as proccount's, unlinked at once. */
+	snprintf(name, sizeof(name), "/proccount-floor-%ld", (long)getpid());
+	if ((sem = sem_open(name, O_CREAT | O_EXCL, 0600, 1)) == SEM_FAILED)
+		err(1, "sem_open %s", name);
+	sem_unlink(name);
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
 	pthread_mutex_init(&area->mutex, &attr);
-	sem_init(sem, 1, 1);
 	if (path != NULL) {
 		if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0666)) == -1)
 			err(1, "%s", path);
