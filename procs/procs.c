@@ -32,8 +32,12 @@
 #define IDLE_NS		(1000 * 1000000LL)
 /* After a worker died: how long without progress is a deadlock. */
 #define STALL_NS	(2000 * 1000000LL)
-/* How long workers told to stop may take before they are killed. */
-#define GRACE_NS	(250 * 1000000LL)
+/*
+ * How long workers told to stop may take to finish their update before
+ * they are killed: enough for a worker that waits for the lock behind the
+ * others on a busy machine.  A deadlock gets no grace: nobody can finish.
+ */
+#define GRACE_NS	(1000 * 1000000LL)
 
 static sigset_t handled;
 
@@ -204,6 +208,7 @@ watch_workers(struct watch *watch, int64_t opened)
 		    now - progressed >= stall_limit) {
 			watch->out->end = RUN_DEADLOCK;
 			begin_stop(watch);
+			kill_the_rest(watch);
 		}
 		if (watch->failure_seen)
 			begin_stop(watch);

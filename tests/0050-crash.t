@@ -24,21 +24,25 @@ done
 is "$(file_value counter.txt)" "$expected" "the file holds the exact count after a crash"
 
 # The robust mutex: the next locker recovered it, and says so.
-pc -b shm --lock=mutex --crash=5 -i 1 -d 1 -n 1000 --json
+# A timed run keeps the decrementer busy after the crash, so that it needs
+# the lock again whenever the crash comes: a mutex is not fair, and a
+# counted run may let the decrementer finish first.
+pc -b shm --lock=mutex --crash=1000 -i 1 -d 1 -t 1s --json
 is "$(json 'd["recovered"], sum(w["recovered"] for w in d["workers"])')" \
     "(True, 1)" "mutex: recovered once from its dead owner"
 is "$(json '[w["recovered"] for w in d["workers"]]')" "[0, 1]" \
     "mutex: by the decrementer"
-pc -b shm --lock=mutex --crash=5 -i 1 -d 1 -n 1000
+pc -b shm --lock=mutex --crash=1000 -i 1 -d 1 -t 1s
 grep -q "^the mutex was recovered from a dead owner by worker [0-9]*$" out
 ok $? "mutex: the text report says who recovered it"
 pc -b file --lock=flock --crash=5 -i 1 -d 1 -n 100 --json
 is "$(json 'd["recovered"]')" False "flock: nothing to recover"
 
-# A semaphore and a spinlock stay taken: deadlock, declared within bounds.
+# A semaphore and a spinlock stay taken: deadlock, declared within bounds,
+# long before the 10 s the others would run.
 for kind in sem spin; do
 	began=$(date +%s)
-	pc -b shm --lock=$kind --crash=50 -i 2 -d 2 -n 100000 -s 7 --json
+	pc -b shm --lock=$kind --crash=50 -i 2 -d 2 -t 10s -s 7 --json
 	took=$(($(date +%s) - began))
 	is "$rc" 4 "$kind: deadlock exits 4"
 	is "$(json 'd["deadlock"], d["correct"], d["final"] == d["expected"]')" \
@@ -50,7 +54,7 @@ for kind in sem spin; do
 	[ "$took" -le 6 ]
 	ok $? "$kind: ended by itself in ${took}s (2 s without progress)"
 	is "$(shm_left "$(json 'd["path"]')")" "" "$kind: /dev/shm clean"
-	pc -b shm --lock=$kind --crash=50 -i 2 -d 2 -n 100000
+	pc -b shm --lock=$kind --crash=50 -i 2 -d 2 -t 10s
 	grep -q "^deadlock: worker [0-9]* died holding the" out
 	ok $? "$kind: the text names the worker that died holding it"
 done
@@ -58,7 +62,7 @@ grep -q "a spinlock is a word in memory" out
 ok $? "spin: and why nothing released it"
 
 # --timeout shortens the wait: the waiting workers give up, still exact.
-pc -b shm --lock=sem --crash=3 -i 1 -d 2 -n 100000 --timeout=300ms --json
+pc -b shm --lock=sem --crash=3 -i 1 -d 2 -t 10s --timeout=300ms --json
 is "$rc" 4 "sem --timeout: exit 4"
 is "$(json 'd["deadlock"], d["correct"]')" "(True, True)" \
     "sem --timeout: deadlock, exact"
