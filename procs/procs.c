@@ -256,6 +256,22 @@ collect(struct watch *watch)
 	out->elapsed_ns = first != 0 && last > first ? last - first : 0;
 }
 
+/*
+ * Waits, briefly, for the workers to come through the gate, and returns
+ * when they did: a timed run's clock starts then, not when the gate opened,
+ * since waking many workers on a busy machine can take a while.
+ */
+static int64_t
+wait_for_arrival(struct shared *shared, unsigned workers)
+{
+	const struct timespec nap = { 0, 200000 };
+	int64_t give_up = clock_ns() + 1000000000;
+
+	while (atomic_load(&shared->arrived) < workers && clock_ns() < give_up)
+		nanosleep(&nap, NULL);
+	return clock_ns();
+}
+
 /* Reads the ready pipe to its end; returns how many workers said ready. */
 static unsigned
 count_ready(int ready_fd)
@@ -322,7 +338,8 @@ procs_run(const struct run *run, struct counter *c, struct outcome *out)
 		begin_stop(&watch);	/* The workers will see it at the gate. */
 	close(gate[1]);
 	gate[1] = -1;
-	watch_workers(&watch, clock_ns());
+	watch_workers(&watch, watch.stopping ? clock_ns() :
+	    wait_for_arrival(watch.shared, watch.forked));
 	collect(&watch);
 	if (fork_errno != 0) {
 		errno = fork_errno;

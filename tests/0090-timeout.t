@@ -24,14 +24,16 @@ ok $? "the text report names the worker that timed out"
 
 # A lock held from outside proccount: util-linux flock(1) on the same file.
 if command -v flock >/dev/null; then
-	pc -b file --lock=flock -n 1 -s 0
-	flock counter.txt sleep 3 &
+	pc -b file --lock=flock -f held.txt -n 1 -s 0
+	flock held.txt sleep 3 &
 	holder=$!
 	sleep 0.3
-	pc -b file --lock=flock -i 1 -d 1 -n 10 --timeout=300ms --json
+	pc -b file --lock=flock -f held.txt -i 1 -d 1 -n 10 --timeout=300ms --json
 	is "$rc" 4 "a lock held by another program: exit 4"
 	is "$(json 'sorted(w["end"] for w in d["workers"]), d["updates"]')" \
 	    "(['timed out', 'timed out'], 0)" "both workers timed out"
+	# flock(1) and the sleep that holds the lock through it.
+	pkill -P $holder 2>/dev/null
 	kill $holder 2>/dev/null
 	wait $holder 2>/dev/null
 else
