@@ -8,10 +8,11 @@ WERROR	?=
 PCFLAGS	 = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic $(WERROR) $(CFLAGS)
 LDLIBS	 = -lpthread -lm
 
-HDR = counter.h parse.h report.h procs/procs.h procs/shared.h \
-	procs/histogram.h filelock/text.h
-OBJ = proccount.o parse.o report.o procs/procs.o procs/worker.o \
-	procs/histogram.o filelock/filelock.o shm/shm.o
+HDR = counter.h parse.h report.h run.h procs/procs.h procs/shared.h \
+	procs/histogram.h filelock/text.h bench/matrix.h bench/plot.h
+OBJ = proccount.o parse.o report.o run.o procs/procs.o procs/worker.o \
+	procs/histogram.o filelock/filelock.o shm/shm.o bench/matrix.o \
+	bench/plot.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram tests/unit-locks
 
 all: proccount

@@ -14,19 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bench/matrix.h"
 #include "counter.h"
 #include "parse.h"
-#include "procs/procs.h"
-#include "report.h"
+#include "run.h"
 
 #define VERSION		"0.1"
-
-#define EXIT_CORRECT	0
-#define EXIT_LOST	1
-#define EXIT_USAGE	2
-#define EXIT_SYSTEM	3
-#define EXIT_UNFINISHED	4
 
 #define SECOND		1000000000ULL
 #define MAX_DELAY	(60 * SECOND)
@@ -89,7 +84,7 @@ static const char usage_text[] =
 "      --latency            report lock wait and hold percentiles\n"
 "      --json               print the report as one JSON object\n"
 "  -q, --quiet              print nothing on success\n"
-"  -v, --verbose            add CPU use and one line per worker\n"
+"  -v, --verbose            add one line per worker\n"
 "  -h, --help               print this help\n"
 "  -V, --version            print the version\n"
 "\n"
@@ -352,38 +347,39 @@ check_settings(struct settings *s)
 		    (unsigned long long)run->iterations);
 }
 
-/*
- * One line on stderr for the first worker that could not do its part; the
- * others most often met the same trouble, and are only counted.
- */
-static void
-warn_worker(const struct counter *c, const struct worker_result *r,
-    unsigned others)
-{
-	static const char *const what[] = {
-		[UPDATE_OK] = "no error",
-		[UPDATE_ATTACH] = "open",
-		[UPDATE_LOCK] = "lock",
-		[UPDATE_UNLOCK] = "unlock",
-		[UPDATE_READ] = "read",
-		[UPDATE_WRITE] = "write",
-		[UPDATE_CORRUPT] = "read",
-		[UPDATE_REPLACED] = "open",
-		[UPDATE_TIMEOUT] = "lock",
-	};
-	const char *reason = strerror(r->error_errno);
+/* The progress line on stderr, where that is a terminal. */
+struct progress_line {
+	const struct run *run;
+	bool		 shown;
+};
 
-	if (r->error == UPDATE_CORRUPT)
-		reason = "holds no valid counter: it was changed during the run";
-	else if (r->error == UPDATE_REPLACED)
-		reason = "was replaced during the run";
-	if (others == 0)
-		warnx("%s: %s by worker %ld: %s", c->name, what[r->error],
-		    (long)r->pid, reason);
-	else
-		warnx("%s: %s by worker %ld: %s (and %u other %s failed)",
-		    c->name, what[r->error], (long)r->pid, reason, others,
-		    others == 1 ? "worker" : "workers");
+static void
+show_progress(void *context, uint64_t updates, int64_t elapsed_ns)
+{
+	struct progress_line *line = context;
+	const struct run *run = line->run;
+	double seconds = (double)elapsed_ns / 1e9, rate, left;
+	uint64_t total;
+
+	rate = seconds > 0 ? (double)updates / seconds : 0;
+	if (run->iterations != 0) {
+		total = run->iterations * (run->incrementers +
+		    run->decrementers);
+		left = rate > 0 ? (double)(total - updates) / rate : 0;
+	} else
+		left = (double)run->duration_ns / 1e9 - seconds;
+	fprintf(stderr, "\r%llu updates, %.0f/s, %.0f s left\033[K",
+	    (unsigned long long)updates, rate, left > 0 ? left : 0);
+	fflush(stderr);
+	line->shown = true;
+}
+
+static void
+erase_progress(struct progress_line *line)
+{
+	if (line->shown)
+		fputs("\r\033[K", stderr);
+	line->shown = false;
 }
 
 int
@@ -398,66 +394,33 @@ main(int argc, char **argv)
 		},
 		.backend = "shm",
 	};
-	struct counter counter = { 0 };
-	const struct worker_result *first_failed = NULL;
-	unsigned other_failures = 0;
-	struct outcome out;
-	struct verdict v;
-	long long final = 0;
-	bool failed = false;
+	struct progress_line line = { .run = &s.run };
+	struct progress progress = { .show = show_progress, .context = &line };
+	struct result r;
 	int status;
-	unsigned i;
 
 	procs_block_signals();
+	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+		return bench_main(argc - 1, argv + 1);
 	parse_options(argc, argv, &s);
 	check_settings(&s);
 
-	counter.ops = s.run.backend;
-	if (counter.ops->create(&counter, &s.run) == -1)
-		errx(EXIT_SYSTEM, "%s: %s", counter.ops == &shm_backend ?
-		    "shared memory" : s.run.path, counter.why ? counter.why :
-		    strerror(errno));
-	if (procs_run(&s.run, &counter, &out) == -1) {
-		int saved = errno;
-
-		counter.ops->destroy(&counter);
-		errno = saved;
-		err(EXIT_SYSTEM, "cannot start the workers");
+	status = run_once(&s.run, !s.json && !s.quiet && isatty(STDERR_FILENO) ?
+	    &progress : NULL, &r);
+	erase_progress(&line);
+	if (status == EXIT_SYSTEM) {
+		run_free(&r);
+		errx(EXIT_SYSTEM, "%s", r.message);
 	}
-	for (i = 0; i < out.nworkers; i++)
-		if (out.workers[i].end == END_FAILED && first_failed == NULL)
-			first_failed = &out.workers[i];
-		else if (out.workers[i].end == END_FAILED)
-			other_failures++;
-	if (first_failed != NULL) {
-		warn_worker(&counter, first_failed, other_failures);
-		failed = true;
-	}
-	if (!failed && counter.ops->value(&counter, &final) == -1) {
-		warnx("%s: %s", counter.name, counter.why ? counter.why :
-		    strerror(errno));
-		failed = true;
-	}
-	counter.ops->destroy(&counter);
-	if (failed) {
-		procs_free(&out);
-		return EXIT_SYSTEM;
-	}
-	judge(&s.run, &out, final, &v);
-	if (out.end == RUN_INTERRUPTED)
-		status = 128 + out.signal;
-	else if (out.end == RUN_DEADLOCK || v.timed_out != 0)
-		status = EXIT_UNFINISHED;
-	else
-		status = v.correct ? EXIT_CORRECT : EXIT_LOST;
 	if (!s.quiet || status != EXIT_CORRECT) {
 		if (s.json)
-			report_json(stdout, &s.run, &counter, &out, &v);
+			report_json(stdout, &s.run, &r.counter, &r.out,
+			    &r.verdict);
 		else
-			report_text(stdout, &s.run, &counter, &out, &v,
-			    s.verbose);
+			report_text(stdout, &s.run, &r.counter, &r.out,
+			    &r.verdict, s.verbose);
 	}
-	procs_free(&out);
+	run_free(&r);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(EXIT_SYSTEM, "stdout");
 	return status;

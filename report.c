@@ -144,8 +144,8 @@ print_latency(FILE *to, const char *what, const struct histogram *h)
 	    (unsigned long long)h->max);
 }
 
-static void
-merged_latency(const struct outcome *out, struct histogram *wait,
+void
+merge_latency(const struct outcome *out, struct histogram *wait,
     struct histogram *hold)
 {
 	unsigned i;
@@ -203,13 +203,15 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 	if (dead == NULL)
 		return;
 	held = dead->unsure != 0 || (run->crash_at != 0 && dead == &out->workers[0]);
-	fprintf(to, "deadlock: worker %ld died %s the %s; %s. No update "
-	    "completed for %.1f s after, %s\n",
+	fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
 	    (long)dead->pid, held ? "holding" : "while others waited for",
-	    lock_description(run), why_no_recovery(run->lock),
-	    (double)(run->timeout_ns ? run->timeout_ns : 2000000000) / 1e9,
-	    stopped ? "so the other workers were stopped" :
-	    "and the other workers gave up waiting");
+	    lock_description(run), why_no_recovery(run->lock));
+	if (stopped)
+		fprintf(to, "No update completed after, so the other workers "
+		    "were stopped\n");
+	else
+		fprintf(to, "The other workers gave up waiting after %.1f s "
+		    "(--timeout)\n", (double)run->timeout_ns / 1e9);
 }
 
 void
@@ -272,17 +274,16 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, ": %.0f ns/update\n", ns_per_update(out, v));
 	}
 	if (run->latency) {
-		merged_latency(out, &wait, &hold);
+		merge_latency(out, &wait, &hold);
 		print_latency(to, "lock wait:", &wait);
 		print_latency(to, "lock hold:", &hold);
 	}
-	if (run->duration_ns != 0 || verbose)
-		fprintf(to, "per worker: %llu to %llu updates, fairness %.4f\n",
-		    (unsigned long long)v->fewest,
-		    (unsigned long long)v->most, v->fairness);
+	fprintf(to, "per worker: %llu to %llu updates, fairness %.4f\n",
+	    (unsigned long long)v->fewest, (unsigned long long)v->most,
+	    v->fairness);
+	fprintf(to, "cpu %.2f s user, %.2f s system; peak RSS %ld KiB\n",
+	    v->user_s, v->system_s, v->max_rss_kb);
 	if (verbose) {
-		fprintf(to, "cpu %.2f s user, %.2f s system; peak RSS %ld KiB\n",
-		    v->user_s, v->system_s, v->max_rss_kb);
 		for (i = 0; i < out->nworkers; i++) {
 			const struct worker_result *r = &out->workers[i];
 
@@ -367,7 +368,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	    (unsigned long long)v->fewest, (unsigned long long)v->most,
 	    v->fairness);
 	if (run->latency) {
-		merged_latency(out, &wait, &hold);
+		merge_latency(out, &wait, &hold);
 		fprintf(to, ",\"latency\":{");
 		json_latency(to, "wait", &wait);
 		fputc(',', to);

@@ -38,5 +38,7 @@ void	report_text(FILE *, const struct run *, const struct counter *,
 void	report_json(FILE *, const struct run *, const struct counter *,
 	    const struct outcome *, const struct verdict *);
 const char *lock_description(const struct run *);
+void	merge_latency(const struct outcome *, struct histogram *wait,
+	    struct histogram *hold);
 
 #endif

@@ -30,6 +30,9 @@
  */
 #define WATCH_NS	(50 * 1000000LL)
 #define IDLE_NS		(1000 * 1000000LL)
+/* The progress line: after a second, at most ten times a second. */
+#define PROGRESS_AFTER_NS	(1000 * 1000000LL)
+#define PROGRESS_EVERY_NS	(100 * 1000000LL)
 /* After a worker died: how long without progress is a deadlock. */
 #define STALL_NS	(2000 * 1000000LL)
 /*
@@ -65,6 +68,7 @@ procs_block_signals(void)
 
 struct watch {
 	const struct run *run;
+	const struct progress *progress;
 	struct shared	*shared;
 	struct outcome	*out;
 	bool		*killed_by_us;
@@ -151,15 +155,16 @@ kill_the_rest(struct watch *watch)
 	}
 }
 
+/* Updates completed so far, from the workers' marks. */
 static uint64_t
-progress_sum(const struct watch *watch)
+updates_done(const struct watch *watch)
 {
 	uint64_t sum = 0;
 	unsigned i;
 
 	for (i = 0; i < watch->forked; i++)
 		sum += atomic_load_explicit(&watch->shared->slots[i].progress,
-		    memory_order_relaxed);
+		    memory_order_relaxed) / 2;
 	return sum;
 }
 
@@ -174,16 +179,22 @@ watch_workers(struct watch *watch, int64_t opened)
 	const struct run *run = watch->run;
 	int64_t deadline = run->duration_ns ? opened +
 	    (int64_t)run->duration_ns : 0;
-	int64_t stall_limit = (int64_t)(run->timeout_ns ? run->timeout_ns :
-	    STALL_NS) + (int64_t)run->delay_ns;
-	uint64_t progress = 0, now_progress;
-	int64_t progressed = opened, now, nap;
+	/*
+	 * With --timeout the waiting workers give up by themselves, which
+	 * says more than the parent's verdict; the parent only backs them up.
+	 */
+	int64_t stall_limit = (int64_t)(run->timeout_ns ? run->timeout_ns +
+	    GRACE_NS : STALL_NS) + (int64_t)run->delay_ns;
+	uint64_t progress = 0, now_progress;	/* updates, to see a stall */
+	int64_t progressed = opened, shown = 0, now, nap;
 	struct timespec pause;
 	int signo;
 
 	while (watch->live > 0) {
 		now = clock_ns();
 		nap = watch->death_seen || watch->stopping ? WATCH_NS : IDLE_NS;
+		if (watch->progress != NULL && nap > PROGRESS_EVERY_NS)
+			nap = PROGRESS_EVERY_NS;
 		if (deadline != 0 && !watch->stopping && deadline - now < nap)
 			nap = deadline - now > 0 ? deadline - now : 0;
 		pause.tv_sec = (time_t)(nap / 1000000000);
@@ -199,7 +210,7 @@ watch_workers(struct watch *watch, int64_t opened)
 		now = clock_ns();
 		if (deadline != 0 && now >= deadline)
 			begin_stop(watch);
-		now_progress = progress_sum(watch);
+		now_progress = updates_done(watch);
 		if (now_progress != progress) {
 			progress = now_progress;
 			progressed = now;
@@ -212,6 +223,13 @@ watch_workers(struct watch *watch, int64_t opened)
 		}
 		if (watch->failure_seen)
 			begin_stop(watch);
+		if (watch->progress != NULL && !watch->stopping &&
+		    now - opened >= PROGRESS_AFTER_NS &&
+		    now - shown >= PROGRESS_EVERY_NS) {
+			watch->progress->show(watch->progress->context,
+			    updates_done(watch), now - opened);
+			shown = now;
+		}
 		if (watch->stopping && now - watch->stop_at >= GRACE_NS)
 			kill_the_rest(watch);
 	}
@@ -291,10 +309,11 @@ count_ready(int ready_fd)
 }
 
 int
-procs_run(const struct run *run, struct counter *c, struct outcome *out)
+procs_run(const struct run *run, struct counter *c,
+    const struct progress *progress, struct outcome *out)
 {
 	unsigned n = run->incrementers + run->decrementers, i;
-	struct watch watch = { .run = run, .out = out };
+	struct watch watch = { .run = run, .progress = progress, .out = out };
 	int ready[2] = { -1, -1 }, gate[2] = { -1, -1 };
 	int fork_errno = 0, saved;
 	pid_t parent = getpid(), pid;

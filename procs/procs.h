@@ -58,8 +58,18 @@ struct outcome {
 	size_t		 shared_size;
 };
 
+/*
+ * Called by the watch loop about ten times a second once a run has gone on
+ * for a second: the updates completed so far and the time since the start.
+ */
+struct progress {
+	void	(*show)(void *context, uint64_t updates, int64_t elapsed_ns);
+	void	*context;
+};
+
 void	procs_block_signals(void);
-int	procs_run(const struct run *, struct counter *, struct outcome *);
+int	procs_run(const struct run *, struct counter *, const struct progress *,
+	    struct outcome *);
 void	procs_free(struct outcome *);
 
 #endif

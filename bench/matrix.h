@@ -1,0 +1,32 @@
+/*
+ * proccount bench: timed runs over a matrix of lock kinds and worker
+ * counts, summed up as a table, CSV or JSON, and optionally an SVG chart.
+ */
+#ifndef PROCCOUNT_MATRIX_H
+#define PROCCOUNT_MATRIX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../counter.h"
+
+/* One lock kind at one worker count, over its repeated runs. */
+struct cell {
+	const struct counter_ops *backend;
+	const char	*lock;
+	unsigned	 workers;
+	unsigned	 runs;
+	double		 ns_per_update;	/* the median run's */
+	double		 updates_per_s;
+	double		 fairness;
+	double		 cpu_s;		/* user + system, all workers */
+	bool		 has_wait;	/* a lock kind: from a --latency run */
+	uint64_t	 wait_p50_ns;
+	uint64_t	 wait_p99_ns;
+	unsigned	 exact_runs;	/* runs whose count was exact */
+	long long	 most_lost;	/* the largest |drift| of a run */
+};
+
+int	bench_main(int, char **);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * One run, from settings to verdict.  A failure is described in the
+ * result's message, one line naming the path or object and the reason,
+ * for the caller to print.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+
+/*
+ * The first worker that could not do its part; the others most often met
+ * the same trouble, and are only counted.
+ */
+static void
+describe_failure(struct result *r)
+{
+	static const char *const what[] = {
+		[UPDATE_OK] = "no error",
+		[UPDATE_ATTACH] = "open",
+		[UPDATE_LOCK] = "lock",
+		[UPDATE_UNLOCK] = "unlock",
+		[UPDATE_READ] = "read",
+		[UPDATE_WRITE] = "write",
+		[UPDATE_CORRUPT] = "read",
+		[UPDATE_REPLACED] = "open",
+		[UPDATE_TIMEOUT] = "lock",
+	};
+	const struct worker_result *first = NULL;
+	unsigned others = 0, i;
+	const char *reason;
+	int len;
+
+	for (i = 0; i < r->out.nworkers; i++) {
+		if (r->out.workers[i].end != END_FAILED)
+			continue;
+		if (first == NULL)
+			first = &r->out.workers[i];
+		else
+			others++;
+	}
+	if (first == NULL)
+		return;
+	reason = strerror(first->error_errno);
+	if (first->error == UPDATE_CORRUPT)
+		reason = "holds no valid counter: it was changed during the run";
+	else if (first->error == UPDATE_REPLACED)
+		reason = "was replaced during the run";
+	len = snprintf(r->message, sizeof(r->message), "%s: %s by worker %ld: %s",
+	    r->counter.name, what[first->error], (long)first->pid, reason);
+	if (others != 0 && len > 0 && (size_t)len < sizeof(r->message))
+		snprintf(r->message + len, sizeof(r->message) - (size_t)len,
+		    " (and %u other %s failed)", others,
+		    others == 1 ? "worker" : "workers");
+	r->status = EXIT_SYSTEM;
+}
+
+int
+run_once(const struct run *run, const struct progress *progress,
+    struct result *r)
+{
+	long long final = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->counter.ops = run->backend;
+	if (r->counter.ops->create(&r->counter, run) == -1) {
+		snprintf(r->message, sizeof(r->message), "%s: %s",
+		    run->backend == &shm_backend ? "shared memory" : run->path,
+		    r->counter.why ? r->counter.why : strerror(errno));
+		return r->status = EXIT_SYSTEM;
+	}
+	if (procs_run(run, &r->counter, progress, &r->out) == -1) {
+		snprintf(r->message, sizeof(r->message),
+		    "cannot start the workers: %s", strerror(errno));
+		r->counter.ops->destroy(&r->counter);
+		return r->status = EXIT_SYSTEM;
+	}
+	describe_failure(r);
+	if (r->status == 0 && r->counter.ops->value(&r->counter, &final) == -1) {
+		snprintf(r->message, sizeof(r->message), "%s: %s",
+		    r->counter.name, r->counter.why ? r->counter.why :
+		    strerror(errno));
+		r->status = EXIT_SYSTEM;
+	}
+	r->counter.ops->destroy(&r->counter);
+	if (r->status == EXIT_SYSTEM)
+		return r->status;
+	judge(run, &r->out, final, &r->verdict);
+	if (r->out.end == RUN_INTERRUPTED)
+		r->status = 128 + r->out.signal;
+	else if (r->out.end == RUN_DEADLOCK || r->verdict.timed_out != 0)
+		r->status = EXIT_UNFINISHED;
+	else
+		r->status = r->verdict.correct ? EXIT_CORRECT : EXIT_LOST;
+	return r->status;
+}
+
+void
+run_free(struct result *r)
+{
+	procs_free(&r->out);
+}

@@ -1,0 +1,30 @@
+/*
+ * One run, from settings to verdict: create the counter, run the workers,
+ * read the final value, judge it.  Shared by proccount and proccount bench;
+ * it prints nothing.
+ */
+#ifndef PROCCOUNT_RUN_H
+#define PROCCOUNT_RUN_H
+
+#include "counter.h"
+#include "procs/procs.h"
+#include "report.h"
+
+#define EXIT_CORRECT	0
+#define EXIT_LOST	1
+#define EXIT_USAGE	2
+#define EXIT_SYSTEM	3
+#define EXIT_UNFINISHED	4
+
+struct result {
+	struct counter	 counter;
+	struct outcome	 out;
+	struct verdict	 verdict;
+	int		 status;	/* the exit status the run earns */
+	char		 message[512];	/* with EXIT_SYSTEM: what went wrong */
+};
+
+int	run_once(const struct run *, const struct progress *, struct result *);
+void	run_free(struct result *);
+
+#endif
