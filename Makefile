@@ -9,7 +9,7 @@ PCFLAGS	 = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic $(WERROR) $(CFLAGS)
 LDLIBS	 = -lpthread -lm
 
 HDR = counter.h parse.h report.h run.h procs/procs.h procs/shared.h \
-	procs/histogram.h filelock/text.h bench/matrix.h bench/plot.h
+	procs/histogram.h filelock/text.h shm/pause.h bench/matrix.h bench/plot.h
 OBJ = proccount.o parse.o report.o run.o procs/procs.o procs/worker.o \
 	procs/histogram.o filelock/filelock.o shm/shm.o bench/matrix.o \
 	bench/plot.o
@@ -38,7 +38,7 @@ tests/unit-histogram: tests/unit-histogram.c procs/histogram.o tests/tap.h $(HDR
 tests/unit-locks: tests/unit-locks.c tests/tap.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-locks.c $(LDLIBS)
 
-bench/floor: bench/floor.c filelock/text.h
+bench/floor: bench/floor.c filelock/text.h shm/pause.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ bench/floor.c $(LDLIBS)
 
 check: proccount $(UNIT)

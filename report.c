@@ -132,16 +132,33 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 	}
 }
 
+/* The figures both reports give of a histogram. */
+struct summary {
+	unsigned long long samples, p50, p90, p99, p999, max;
+};
+
+static struct summary
+summarize(const struct histogram *h)
+{
+	struct summary s = {
+		histogram_total(h),
+		histogram_percentile(h, 0.50),
+		histogram_percentile(h, 0.90),
+		histogram_percentile(h, 0.99),
+		histogram_percentile(h, 0.999),
+		h->max,
+	};
+
+	return s;
+}
+
 static void
 print_latency(FILE *to, const char *what, const struct histogram *h)
 {
+	struct summary s = summarize(h);
+
 	fprintf(to, "%s p50 %llu ns, p90 %llu, p99 %llu, p99.9 %llu, "
-	    "max %llu\n", what,
-	    (unsigned long long)histogram_percentile(h, 0.50),
-	    (unsigned long long)histogram_percentile(h, 0.90),
-	    (unsigned long long)histogram_percentile(h, 0.99),
-	    (unsigned long long)histogram_percentile(h, 0.999),
-	    (unsigned long long)h->max);
+	    "max %llu\n", what, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
 void
@@ -316,14 +333,11 @@ json_string(FILE *to, const char *s)
 static void
 json_latency(FILE *to, const char *name, const struct histogram *h)
 {
+	struct summary s = summarize(h);
+
 	fprintf(to, "\"%s\":{\"samples\":%llu,\"p50_ns\":%llu,\"p90_ns\":%llu,"
 	    "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu}", name,
-	    (unsigned long long)histogram_total(h),
-	    (unsigned long long)histogram_percentile(h, 0.50),
-	    (unsigned long long)histogram_percentile(h, 0.90),
-	    (unsigned long long)histogram_percentile(h, 0.99),
-	    (unsigned long long)histogram_percentile(h, 0.999),
-	    (unsigned long long)h->max);
+	    s.samples, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
 void

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "../filelock/text.h"
+#include "../shm/pause.h"
 
 struct area {
 	_Alignas(128) _Atomic long long value;
@@ -64,16 +65,6 @@ file_update(int fd, int delta)
 	counter_text_format(value + delta, text);
 	if (pwrite(fd, text, sizeof(text), 0) != (ssize_t)sizeof(text))
 		err(1, "pwrite");
-}
-
-static void
-cpu_pause(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
 }
 
 static void

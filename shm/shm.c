@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "../counter.h"
+#include "pause.h"
 
 /* Spins before a waiter yields its CPU to whoever holds the lock. */
 #define SPINS_BEFORE_YIELD	256
@@ -52,16 +53,6 @@ struct shm_state {
 static const char *const shm_locks[] = {
 	"mutex", "sem", "spin", "atomic", "none", NULL
 };
-
-static inline void
-cpu_pause(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
 
 static struct timespec
 deadline_after(uint64_t ns)
