@@ -14,7 +14,7 @@ is "$?:$(cut -d' ' -f1 out)" "0:proccount" "the installed binary runs"
 if command -v mandoc >/dev/null; then
 	is "$(mandoc -Tlint -W warning "$dest/opt/pc/share/man/man1/proccount.1" 2>&1)" "" \
 	    "the manual lints clean"
-	mandoc -Tascii "$dest/opt/pc/share/man/man1/proccount.1" | col -b >man.txt
+	mandoc -Tmarkdown "$dest/opt/pc/share/man/man1/proccount.1" >man.txt
 	grep -q "WHEN A HOLDER DIES" man.txt
 	ok $? "the manual renders, with its sections"
 else
