@@ -62,6 +62,8 @@ static const char usage_text[] =
 "usage: proccount [-qv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value] [--delay=duration]\n"
 "                 [--crash=n] [--timeout=duration] [--latency] [--json]\n"
+"       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
+"                       [-r n] [--format=table|csv|json] [--plot=file.svg]\n"
 "       proccount -h | -V\n"
 "\n"
 "Forked workers add 1 to (incrementers) or subtract 1 from (decrementers)\n"
@@ -90,7 +92,8 @@ static const char usage_text[] =
 "\n"
 "DURATION is a number with ns, us, ms, s, m or h; a bare number is seconds.\n"
 "Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
-"4 a worker could not finish (deadlock or lock timeout), 128+N signal N.\n";
+"4 a worker could not finish (deadlock or lock timeout), 128+N signal N.\n"
+"proccount bench --help describes the benchmark matrix.\n";
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
