@@ -49,9 +49,9 @@ enum update_error {
 };
 
 /*
- * One worker's record in memory shared with the parent.  Only progress is
- * written on every update; the rest is written once, before or after the
- * loop.  Each slot starts on its own pair of cache lines so that no two
+ * One worker's record in memory shared with the parent.  Only progress,
+ * and with --latency the histograms, are written during the loop; the rest
+ * is written once, before or after it.  Each slot starts on its own pair of cache lines so that no two
  * workers write to the same line.
  */
 struct slot {
@@ -164,7 +164,10 @@ worker_midpoint(struct worker *w)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
-/* Called once the new value is written and the lock released. */
+/*
+ * Called once the new value is written: after the lock's release, to keep
+ * the critical section short, but for the spinlock's (see shm/shm.c).
+ */
 static inline void
 worker_committed(struct worker *w)
 {

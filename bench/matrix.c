@@ -351,7 +351,7 @@ measure(const struct bench *b, struct cell *c, size_t at, size_t cells)
 		.decrementers = c->workers / 2,
 		.duration_ns = b->duration_ns,
 	};
-	struct sample samples[MAX_REPEAT];
+	struct sample samples[MAX_REPEAT] = { { 0, 0, 0 } };
 	struct histogram wait, hold;
 	struct result r;
 	char what[32];

@@ -188,6 +188,7 @@ watch_workers(struct watch *watch, int64_t opened)
 	uint64_t progress = 0, now_progress;	/* updates, to see a stall */
 	int64_t progressed = opened, shown = 0, now, nap;
 	struct timespec pause;
+	bool dead_before;
 	int signo;
 
 	while (watch->live > 0) {
@@ -206,12 +207,14 @@ watch_workers(struct watch *watch, int64_t opened)
 			watch->out->signal = signo;
 			begin_stop(watch);
 		}
+		dead_before = watch->death_seen;
 		reap_exited(watch, WNOHANG);
 		now = clock_ns();
 		if (deadline != 0 && now >= deadline)
 			begin_stop(watch);
 		now_progress = updates_done(watch);
-		if (now_progress != progress) {
+		/* The stall is timed from the death, or from the last update. */
+		if (now_progress != progress || watch->death_seen != dead_before) {
 			progress = now_progress;
 			progressed = now;
 		}

@@ -116,4 +116,22 @@ for kind in sem spin; do
 	is "$(shm_left "$(json 'd["path"]')")" "" "$kind: /dev/shm clean"
 done
 
+# An unguarded shm worker marks its progress once every 1024 updates: when
+# it is killed from outside, its last batch is uncounted, and says so.
+background -b shm -i 2 -d 2 -t 1s --json
+sleep 0.4
+parent=$(proccount_of $pid)
+victim=$(pgrep -P "$parent" | head -n 1)
+kill -KILL "$victim"
+wait $pid
+rc=$?
+case $rc in
+0|1) pass "shm none, a worker killed: exit $rc, a verdict" ;;
+*) fail "shm none, a worker killed: exit $rc" ;;
+esac
+is "$(json '[(w["end"], w["unsure"] in (0, 1024)) for w in d["workers"] if w["pid"] == '"$victim"']')" \
+    "[('killed by signal 9', True)]" "the victim's uncounted batch is reported"
+is "$(json 'd["correct"] == (d["drift"] == 0) and d["final"] - d["expected"] == d["drift"]')" \
+    True "and the verdict agrees with itself"
+
 done_testing
