@@ -32,6 +32,14 @@ printf 'x' >old.txt
 pc -b file -l fcntl -f old.txt -n 10 -i 3 -d 0 -s 5
 is "$(cat old.txt | tr -d ' ')" 35 "--file: a shorter old file is rewritten"
 
+# The ends of the range: the record holds any 64-bit value.
+pc -b file --lock=ofd -s 9223372036854775807 -i 0 -d 2 -n 10
+is "$rc:$(file_value counter.txt)" "0:9223372036854775787" "down from the largest value"
+pc -b file --lock=flock -s -9223372036854775808 -i 3 -d 0 -n 7
+is "$rc:$(file_value counter.txt)" "0:-9223372036854775787" "up from the smallest value"
+pc -b shm --lock=mutex -s -9223372036854775808 -i 1 -d 0 -n 5 --json
+is "$rc:$(json 'd["final"]')" "0:-9223372036854775803" "shm: up from the smallest value"
+
 # The short and long forms mean the same.
 pc --backend=file --lock=ofd --incrementers=2 --decrementers=1 \
     --iterations=2k --start=1 --file=long.txt --json
