@@ -4,12 +4,12 @@
  * says whether any update was lost.
  *
  * This file reads the command line, runs once, reports, and picks the exit
- * status; it is the only one that exits.
+ * status.  proccount bench, which has a command line of its own, lives in
+ * bench/matrix.c.
  */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
