@@ -81,17 +81,24 @@ for delay in 0 0.01 0.05 0.2 0.4; do
 	ok $? "parent killed after ${delay}s: no worker left running"
 done
 
+# kill_a_worker AFTER ARGS...: runs proccount ARGS in the background, and
+# AFTER seconds kills its first worker; leaves $victim and the exit in $rc.
+kill_a_worker() {
+	after=$1
+	shift
+	background "$@" --json
+	sleep "$after"
+	victim=$(pgrep -P "$(proccount_of $pid)" | head -n 1)
+	kill -KILL "$victim"
+	wait $pid
+	rc=$?
+}
+
 # SIGKILL of a worker from outside: reported like a crash.  With a lock the
 # kernel releases, or a robust mutex, the run completes, exact.
 for spec in "file flock" "file ofd" "shm mutex" "shm atomic"; do
 	set -- $spec
-	background -b "$1" --lock="$2" -i 2 -d 2 -t 1.5s --json
-	sleep 0.5
-	parent=$(proccount_of $pid)
-	victim=$(pgrep -P "$parent" | head -n 1)
-	kill -KILL "$victim"
-	wait $pid
-	rc=$?
+	kill_a_worker 0.5 -b "$1" --lock="$2" -i 2 -d 2 -t 1.5s
 	is "$rc" 0 "$2: a worker killed from outside, the run completes"
 	is "$(json 'd["correct"], [w["end"] for w in d["workers"] if w["pid"] == '"$victim"']')" \
 	    "(True, ['killed by signal 9'])" "$2: exact, the victim reported killed"
@@ -100,12 +107,7 @@ done
 # With a semaphore or a spinlock the victim may have held the lock or not;
 # either the run completes exact, or it is declared a deadlock, exact too.
 for kind in sem spin; do
-	background --lock=$kind -i 2 -d 2 -t 1s --json
-	sleep 0.4
-	parent=$(proccount_of $pid)
-	kill -KILL "$(pgrep -P "$parent" | head -n 1)"
-	wait $pid
-	rc=$?
+	kill_a_worker 0.4 --lock=$kind -i 2 -d 2 -t 1s
 	case $rc in
 	0) is "$(json 'd["deadlock"], d["correct"]')" "(False, True)" \
 		"$kind: victim outside the lock: completes exact" ;;
@@ -118,13 +120,7 @@ done
 
 # An unguarded shm worker marks its progress once every 1024 updates: when
 # it is killed from outside, its last batch is uncounted, and says so.
-background -b shm -i 2 -d 2 -t 1s --json
-sleep 0.4
-parent=$(proccount_of $pid)
-victim=$(pgrep -P "$parent" | head -n 1)
-kill -KILL "$victim"
-wait $pid
-rc=$?
+kill_a_worker 0.4 -b shm -i 2 -d 2 -t 1s
 case $rc in
 0|1) pass "shm none, a worker killed: exit $rc, a verdict" ;;
 *) fail "shm none, a worker killed: exit $rc" ;;
