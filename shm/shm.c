@@ -71,9 +71,10 @@ mutex_lock(pthread_mutex_t *mutex, struct worker *w)
 	struct timespec at;
 	int error;
 
+	/* With a timeout, the clock is read only when the lock is taken. */
 	if (w->timeout_ns == 0)
 		error = pthread_mutex_lock(mutex);
-	else {
+	else if ((error = pthread_mutex_trylock(mutex)) == EBUSY) {
 		at = deadline_after(w->timeout_ns);
 		error = pthread_mutex_clocklock(mutex, CLOCK_MONOTONIC, &at);
 	}
@@ -104,6 +105,8 @@ sem_lock(sem_t *sem, struct worker *w)
 				return UPDATE_LOCK;
 		return UPDATE_OK;
 	}
+	if (sem_trywait(sem) == 0)
+		return UPDATE_OK;
 	at = deadline_after(w->timeout_ns);
 	while (sem_clockwait(sem, CLOCK_MONOTONIC, &at) == -1)
 		if (errno != EINTR)
