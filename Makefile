@@ -8,12 +8,14 @@ WERROR	?=
 PCFLAGS	 = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic $(WERROR) $(CFLAGS)
 LDLIBS	 = -lpthread -lm
 
-HDR = counter.h parse.h report.h run.h procs/procs.h procs/shared.h \
-	procs/histogram.h filelock/text.h shm/pause.h bench/matrix.h bench/plot.h
-OBJ = proccount.o parse.o report.o run.o procs/procs.o procs/worker.o \
-	procs/histogram.o filelock/filelock.o shm/shm.o bench/matrix.o \
-	bench/plot.o
-UNIT = tests/unit-parse tests/unit-text tests/unit-histogram tests/unit-locks
+HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
+	procs/procs.h procs/shared.h procs/histogram.h filelock/text.h \
+	shm/pause.h matrix/matrix.h matrix/plot.h
+OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
+	procs/procs.o procs/worker.o procs/histogram.o filelock/filelock.o \
+	shm/shm.o matrix/matrix.o matrix/plot.o
+UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
+	tests/unit-locks tests/unit-judge
 
 all: proccount
 
@@ -38,10 +40,16 @@ tests/unit-histogram: tests/unit-histogram.c procs/histogram.o tests/tap.h $(HDR
 tests/unit-locks: tests/unit-locks.c tests/tap.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-locks.c $(LDLIBS)
 
-bench/floor: bench/floor.c filelock/text.h shm/pause.h
+JUDGE_OBJ = judge.o report.o backends.o procs/histogram.o \
+	filelock/filelock.o shm/shm.o
+tests/unit-judge: tests/unit-judge.c tests/tap.h $(JUDGE_OBJ) $(HDR)
+	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-judge.c $(JUDGE_OBJ) \
+		$(LDLIBS)
+
+bench/floor: bench/floor.c filelock/text.h shm/pause.h clock.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ bench/floor.c $(LDLIBS)
 
-check: proccount $(UNIT)
+check: proccount bench/floor $(UNIT)
 	prove -j2 tests/
 
 bench: proccount bench/floor

@@ -1,25 +1,67 @@
 /*
  * What every backend offers the rest of proccount: the run's settings, the
- * per-worker state an update reports into, and the backend interface.
+ * record of a lock kind, the per-worker state an update reports into, and
+ * the backend interface.
+ *
+ * A backend sees a worker only through struct worker and the handle its own
+ * attach returned: it cannot tell a forked process from a thread, and it
+ * never forks, signals or sleeps on a shared timer.  Nothing here calls
+ * upward; the runner (procs/) hands a worker what it needs.
  */
 #ifndef PROCCOUNT_COUNTER_H
 #define PROCCOUNT_COUNTER_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "procs/histogram.h"
 
 #define MAX_WORKERS	4096
 
+struct worker;
+struct counter;
+
+/* Who holds a lock, as the kernel or libc sees it. */
+enum lock_owner {
+	OWNER_NONE,		/* no lock at all */
+	OWNER_PROCESS,		/* classic fcntl record locks */
+	OWNER_OPEN_FILE,	/* flock and OFD locks: the open file description */
+	OWNER_THREAD,		/* the robust mutex: the thread that locked it */
+	OWNER_NOBODY,		/* a semaphore or a spinlock: any worker may
+				   release what another took */
+};
+
+/* What the death of a worker process holding the lock does to it. */
+enum holder_death {
+	DEATH_NOTHING,		/* nothing was held */
+	DEATH_RELEASED,		/* the kernel releases it with its owner */
+	DEATH_RECOVERED,	/* the next locker is told, and recovers it */
+	DEATH_ABANDONED,	/* nothing releases it */
+};
+
+/*
+ * A lock kind: everything the rest of proccount knows of it, in one record
+ * in its backend's file.  The report, --help, the JSON and bench read
+ * these; nothing else lists kinds.
+ */
+struct lock_kind {
+	const char	*name;		/* on the command line: "flock" */
+	const char	*words;		/* in the report: "flock lock" */
+	const char	*owner_words;	/* "the open file description" */
+	enum lock_owner	 owner;
+	enum holder_death death;
+	const char	*death_words;	/* why, after the holder died */
+	/* A worker's whole loop of updates with this kind; see worker_loop. */
+	int	(*run)(void *handle, struct worker *);
+};
+
 /* Everything the command line decided; filled once by proccount.c. */
 struct run {
-	const struct counter_ops *backend;
-	const char	*lock;		/* a kind from backend->locks, "none" included */
+	const struct backend *backend;
+	const struct lock_kind *kind;
 	const char	*path;		/* the counter file (file backend) */
 	unsigned	 incrementers;
 	unsigned	 decrementers;
@@ -30,6 +72,8 @@ struct run {
 	uint64_t	 crash_at;	/* the first incrementer dies in this update */
 	uint64_t	 timeout_ns;	/* the longest wait for the lock, 0: none */
 	bool		 latency;	/* record wait and hold times */
+	bool		 threads;	/* workers are threads, not processes */
+	bool		 share_fd;	/* every worker uses one open file */
 };
 
 /*
@@ -51,12 +95,12 @@ enum update_error {
 /*
  * One worker's record in memory shared with the parent.  Only progress,
  * and with --latency the histograms, are written during the loop; the rest
- * is written once, before or after it.  Each slot starts on its own pair of cache lines so that no two
- * workers write to the same line.
+ * is written once, before or after it.  Each slot starts on its own pair
+ * of cache lines so that no two workers write to the same line.
  */
 struct slot {
 	_Atomic uint64_t progress;	/* 2 * completed updates + 1 mid-update */
-	pid_t		 pid;
+	pid_t		 pid;		/* a thread's id, for threads */
 	int		 delta;		/* +1 or -1 */
 	int		 error;		/* enum update_error */
 	int		 error_errno;
@@ -64,6 +108,9 @@ struct slot {
 	uint32_t	 span;		/* updates that one mid-update mark covers */
 	int64_t		 start_ns;	/* CLOCK_MONOTONIC, after the gate opened */
 	int64_t		 end_ns;
+	double		 user_s;	/* a thread's own CPU time, at its end */
+	double		 system_s;
+	_Atomic int	 finished;	/* a thread: ended, ready to be joined */
 	struct histogram wait;		/* with --latency only */
 	struct histogram hold;
 } __attribute__((aligned(128)));
@@ -80,56 +127,44 @@ struct worker {
 	uint64_t	 timeout_ns;
 	bool		 latency;
 	int64_t		 lock_taken_ns;	/* with latency: when the lock was granted */
+	/* The runner's: end this worker on the spot, holding whatever it
+	 * holds, as a process killed or a thread that calls pthread_exit. */
+	void	(*die)(struct worker *) __attribute__((noreturn));
 };
 
-struct counter;
-
 /*
- * A backend keeps the counter somewhere and guards it with a lock kind.
- * Every function returns 0, or -1 with errno set; none prints or exits.
+ * A backend keeps the counter somewhere and guards it with one of its lock
+ * kinds.  Every function returns 0, or -1 with errno set; none prints or
+ * exits.  The runner gives every worker a no-op SIGALRM handler without
+ * SA_RESTART, so a backend may interrupt its own blocking call with a
+ * timer aimed at the calling thread.
  */
-struct counter_ops {
+struct backend {
 	const char	*name;		/* "file", "shm" */
-	const char *const *locks;	/* the kinds it offers, default first, then "none" */
-	/* In the parent, before the workers are forked. */
+	const char	*where;		/* for --help: "a file" */
+	const struct lock_kind *kinds;	/* default first; ends with NULL name */
+	bool		 shares_fd;	/* --share-fd means something to it */
+	/* In the parent, before the workers start. */
 	int	(*create)(struct counter *, const struct run *);
-	/* In each worker, after fork and before the start gate; returns
-	 * UPDATE_OK or another enum update_error, with errno set. */
-	int	(*attach)(struct counter *, struct worker *);
+	/* In each worker, before the start gate: its own handle, which no
+	 * other worker shares.  Returns UPDATE_OK or another enum
+	 * update_error, with errno set. */
+	int	(*attach)(struct counter *, const struct run *, void **handle);
+	/* In the worker that attached, after its last update. */
+	void	(*detach)(void *handle);
 	/* In the parent, after every worker has ended. */
 	int	(*value)(struct counter *, long long *);
 	void	(*destroy)(struct counter *);
 };
 
-/*
- * The counter as the run sees it.  run is chosen by create for the lock
- * kind: a worker's whole loop of updates, made by worker_loop below from
- * that kind's update, so that no update asks which kind it is or calls
- * through a pointer.  It returns UPDATE_OK, or the enum update_error that
- * stopped it with errno set.
- */
+/* The counter as the run sees it. */
 struct counter {
-	const struct counter_ops *ops;
-	int	(*run)(struct counter *, struct worker *);
+	const struct backend *ops;
 	char	 name[256];	/* the file's path or the shm object's name */
 	const char *why;	/* when create or value fails: a reason to
 				   print instead of strerror(errno), or NULL */
-	void	*state;		/* the backend's own */
+	void	*state;		/* the backend's own, shared by all workers */
 };
-
-extern const struct counter_ops file_backend;
-extern const struct counter_ops shm_backend;
-
-static inline int64_t
-clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-void	worker_pause(uint64_t);
 
 /* With --latency: how long the lock took to get, from asked on. */
 static inline void
@@ -149,15 +184,15 @@ worker_record_hold(struct worker *w)
 /*
  * Called by every update between reading the value and writing it back,
  * with the lock held: the optional pause that widens the race window, the
- * injected crash, and the mark that says an update is under way.
+ * injected death, and the mark that says an update is under way.
  */
 static inline void
 worker_midpoint(struct worker *w)
 {
 	if (w->delay_ns != 0)
-		worker_pause(w->delay_ns);
+		sleep_ns(w->delay_ns);
 	if (w->done + 1 == w->crash_at)
-		kill(getpid(), SIGKILL);
+		w->die(w);
 	atomic_store_explicit(&w->slot->progress, 2 * w->done + 1,
 	    memory_order_relaxed);
 	/* The mark must reach memory before the write it announces. */
@@ -179,23 +214,22 @@ worker_committed(struct worker *w)
 
 /*
  * A worker's updates, until its count is done or the parent says stop.
- * Every backend's run function is this with the kind's update, a constant
- * that is inlined, given the backend's state.  The loop works on private
- * copies of the worker and the state pointer, which the compiler keeps in
- * registers across the fences of the update.
+ * Every kind's run function is this with the kind's update, a constant
+ * that is inlined, given the worker's handle.  The loop works on a private
+ * copy of the worker, which the compiler keeps in registers across the
+ * fences of the update.
  */
 static inline int
-worker_loop(struct counter *c, struct worker *worker,
+worker_loop(void *handle, struct worker *worker,
     int (*update)(void *, struct worker *))
 {
 	struct worker w = *worker;
-	void *state = c->state;
 	int error = UPDATE_OK;
 
 	while (w.iterations == 0 || w.done < w.iterations) {
 		if (atomic_load_explicit(w.stop, memory_order_relaxed))
 			break;
-		if ((error = update(state, &w)) != UPDATE_OK)
+		if ((error = update(handle, &w)) != UPDATE_OK)
 			break;
 	}
 	worker->done = w.done;

@@ -1,11 +1,11 @@
 /*
- * proccount: forked worker processes increment and decrement one counter,
- * in a file or in shared memory, with or without a lock, and the result
- * says whether any update was lost.
+ * proccount: workers, forked processes or threads, increment and decrement
+ * one counter, in a file or in shared memory, with or without a lock, and
+ * the result says whether any update was lost.
  *
  * This file reads the command line, runs once, reports, and picks the exit
  * status.  proccount bench, which has a command line of its own, lives in
- * bench/matrix.c.
+ * matrix/matrix.c; what the two share is in cli.c.
  */
 #include <err.h>
 #include <errno.h>
@@ -16,14 +16,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench/matrix.h"
-#include "counter.h"
+#include "backends.h"
+#include "cli.h"
+#include "matrix/matrix.h"
 #include "parse.h"
+#include "report.h"
 #include "run.h"
 
 #define VERSION		"0.1"
 
-#define SECOND		1000000000ULL
 #define MAX_DELAY	(60 * SECOND)
 #define MAX_TIMEOUT	(3600 * SECOND)
 #define MAX_DURATION	(24 * 3600 * SECOND)
@@ -34,6 +35,7 @@ enum {
 	OPT_DELAY,
 	OPT_JSON,
 	OPT_LATENCY,
+	OPT_SHARE_FD,
 	OPT_TIMEOUT,
 };
 
@@ -51,33 +53,41 @@ static const struct option options[] = {
 	{ "latency",		no_argument,		NULL, OPT_LATENCY },
 	{ "lock",		optional_argument,	NULL, 'l' },
 	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "share-fd",		no_argument,		NULL, OPT_SHARE_FD },
 	{ "start",		required_argument,	NULL, 's' },
+	{ "threads",		no_argument,		NULL, 'T' },
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 },
 };
 
-static const char usage_text[] =
-"usage: proccount [-qv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
+static const char usage_head[] =
+"usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value] [--delay=duration]\n"
-"                 [--crash=n] [--timeout=duration] [--latency] [--json]\n"
+"                 [--crash=n] [--timeout=duration] [--share-fd] [--latency]\n"
+"                 [--json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
-"                       [-r n] [--format=table|csv|json] [--plot=file.svg]\n"
+"                       [-r n] [--as=processes,threads] [--format=table|csv|json]\n"
+"                       [--plot=file.svg]\n"
 "       proccount -h | -V\n"
 "\n"
-"Forked workers add 1 to (incrementers) or subtract 1 from (decrementers)\n"
-"one counter; the result says whether any update was lost.\n"
+"Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
+"counter; the result says whether any update was lost.\n"
 "\n"
-"  -b, --backend=file|shm   where the counter lives (default shm)\n"
-"  -l, --lock[=KIND]        guard each update; without it, no lock\n"
-"                           file: flock (default), fcntl, ofd, none\n"
-"                           shm:  mutex (default), sem, spin, atomic, none\n"
+"  -b, --backend=file|shm   where the counter lives (default shm, or file\n"
+"                           with --file or a kind only files have)\n"
+"  -l, --lock[=KIND]        guard each update; without it, no lock\n";
+
+static const char usage_tail[] =
 "  -i, --incrementers=N     workers adding 1 (default 1)\n"
 "  -d, --decrementers=N     workers subtracting 1 (default 1)\n"
 "  -n, --iterations=N       updates per worker, k/M/G suffixes (default 100000)\n"
 "  -t, --duration=DURATION  update until the time is up instead\n"
+"  -T, --threads            the workers are threads of one process, not\n"
+"                           forked processes\n"
 "  -f, --file=PATH          counter file of the file backend (default counter.txt)\n"
+"      --share-fd           file: every worker uses one open file description\n"
 "  -s, --start=V            starting value (default 0)\n"
 "      --delay=DURATION     pause between reading and writing in each update\n"
 "      --crash=N            the first incrementer dies in its Nth update,\n"
@@ -95,17 +105,25 @@ static const char usage_text[] =
 "4 a worker could not finish (deadlock or lock timeout), 128+N signal N.\n"
 "proccount bench --help describes the benchmark matrix.\n";
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+/* The help, with each backend's kinds as its records name them. */
+static void
+print_usage(void)
 {
-	va_list ap;
+	const struct lock_kind *k;
+	char label[16];
+	size_t i;
 
-	fprintf(stderr, "%s: ", program_invocation_short_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	exit(EXIT_USAGE);
+	fputs(usage_head, stdout);
+	for (i = 0; backends[i] != NULL; i++) {
+		snprintf(label, sizeof(label), "%s:", backends[i]->name);
+		printf("%27s%-6s", "", label);
+		for (k = backends[i]->kinds; k->name != NULL; k++)
+			printf("%s%s%s", k == backends[i]->kinds ? "" : ", ",
+			    k->name, k == backends[i]->kinds ? " (default)" :
+			    "");
+		putchar('\n');
+	}
+	fputs(usage_tail, stdout);
 }
 
 static const char *
@@ -119,76 +137,9 @@ option_name(int opt)
 	return "?";
 }
 
-static uint64_t
-count_argument(int opt, const char *arg, uint64_t max)
-{
-	const char *why;
-	uint64_t value;
-
-	if (parse_count(arg, max, &value, &why) == -1)
-		usage_error("--%s '%s': %s", option_name(opt), arg, why);
-	return value;
-}
-
-static uint64_t
-duration_argument(int opt, const char *arg, uint64_t max, bool zero_ok)
-{
-	const char *why;
-	uint64_t value;
-
-	if (parse_duration(arg, max, &value, &why) == -1)
-		usage_error("--%s '%s': %s", option_name(opt), arg, why);
-	if (value == 0 && !zero_ok)
-		usage_error("--%s '%s': must be more than zero",
-		    option_name(opt), arg);
-	return value;
-}
-
-static const struct counter_ops *const backends[] = {
-	&file_backend, &shm_backend, NULL,
-};
-
-static const struct counter_ops *
-find_backend(const char *name)
-{
-	size_t i;
-
-	for (i = 0; backends[i] != NULL; i++)
-		if (strcmp(backends[i]->name, name) == 0)
-			return backends[i];
-	usage_error("unknown backend '%s': choose file or shm", name);
-}
-
-/* "a, b, c or d": a backend's lock kinds, for a message. */
-static void
-list_kinds(const struct counter_ops *backend, char *list, size_t size)
-{
-	size_t i, len = 0;
-
-	list[0] = '\0';
-	for (i = 0; backend->locks[i] != NULL && len < size; i++)
-		len += (size_t)snprintf(list + len, size - len, "%s%s",
-		    i == 0 ? "" : backend->locks[i + 1] ? ", " : " or ",
-		    backend->locks[i]);
-}
-
-static const char *
-find_lock(const struct counter_ops *backend, const char *kind)
-{
-	char list[128];
-	size_t i;
-
-	for (i = 0; backend->locks[i] != NULL; i++)
-		if (strcmp(backend->locks[i], kind) == 0)
-			return backend->locks[i];
-	list_kinds(backend, list, sizeof(list));
-	usage_error("the %s backend has no lock kind '%s': choose %s",
-	    backend->name, kind, list);
-}
-
 struct settings {
 	struct run	 run;
-	const char	*backend;
+	const char	*backend;	/* as given, or NULL */
 	const char	*lock;		/* as given; "" for a bare --lock */
 	bool		 iterations_given;
 	bool		 file_given;
@@ -201,42 +152,38 @@ static void
 parse_options(int argc, char **argv, struct settings *s)
 {
 	const char *why;
-	uint64_t value;
 	int opt;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":b:d:f:hi:l:n:qs:t:vV", options,
+	while ((opt = getopt_long(argc, argv, ":b:d:f:hi:l:n:qs:t:TvV", options,
 	    NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			s->backend = optarg;
 			break;
 		case 'd':
-			s->run.decrementers = (unsigned)count_argument(opt,
-			    optarg, MAX_WORKERS);
+			s->run.decrementers = (unsigned)cli_count(
+			    option_name(opt), optarg, 0, MAX_WORKERS);
 			break;
 		case 'f':
 			if (*optarg == '\0')
-				usage_error("--file: the path is empty");
+				cli_usage("--file: the path is empty");
 			s->run.path = optarg;
 			s->file_given = true;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			print_usage();
 			exit(EXIT_SUCCESS);
 		case 'i':
-			s->run.incrementers = (unsigned)count_argument(opt,
-			    optarg, MAX_WORKERS);
+			s->run.incrementers = (unsigned)cli_count(
+			    option_name(opt), optarg, 0, MAX_WORKERS);
 			break;
 		case 'l':
 			s->lock = optarg != NULL ? optarg : "";
 			break;
 		case 'n':
-			s->run.iterations = count_argument(opt, optarg,
-			    MAX_ITERATIONS);
-			if (s->run.iterations == 0)
-				usage_error("--iterations '%s': must be at "
-				    "least 1", optarg);
+			s->run.iterations = cli_count(option_name(opt), optarg,
+			    1, MAX_ITERATIONS);
 			s->iterations_given = true;
 			break;
 		case 'q':
@@ -244,11 +191,14 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case 's':
 			if (parse_signed(optarg, &s->run.start, &why) == -1)
-				usage_error("--start '%s': %s", optarg, why);
+				cli_usage("--start '%s': %s", optarg, why);
 			break;
 		case 't':
-			s->run.duration_ns = duration_argument(opt, optarg,
-			    MAX_DURATION, false);
+			s->run.duration_ns = cli_duration(option_name(opt),
+			    optarg, MAX_DURATION, false);
+			break;
+		case 'T':
+			s->run.threads = true;
 			break;
 		case 'v':
 			s->verbose = true;
@@ -257,15 +207,12 @@ parse_options(int argc, char **argv, struct settings *s)
 			printf("proccount %s\n", VERSION);
 			exit(EXIT_SUCCESS);
 		case OPT_CRASH:
-			value = count_argument(opt, optarg, MAX_ITERATIONS);
-			if (value == 0)
-				usage_error("--crash '%s': must be at least 1",
-				    optarg);
-			s->run.crash_at = value;
+			s->run.crash_at = cli_count(option_name(opt), optarg,
+			    1, MAX_ITERATIONS);
 			break;
 		case OPT_DELAY:
-			s->run.delay_ns = duration_argument(opt, optarg,
-			    MAX_DELAY, true);
+			s->run.delay_ns = cli_duration(option_name(opt),
+			    optarg, MAX_DELAY, true);
 			break;
 		case OPT_JSON:
 			s->json = true;
@@ -273,24 +220,22 @@ parse_options(int argc, char **argv, struct settings *s)
 		case OPT_LATENCY:
 			s->run.latency = true;
 			break;
-		case OPT_TIMEOUT:
-			s->run.timeout_ns = duration_argument(opt, optarg,
-			    MAX_TIMEOUT, false);
+		case OPT_SHARE_FD:
+			s->run.share_fd = true;
 			break;
-		case ':':
-			usage_error("option '%s' needs a value",
-			    argv[optind - 1]);
+		case OPT_TIMEOUT:
+			s->run.timeout_ns = cli_duration(option_name(opt),
+			    optarg, MAX_TIMEOUT, false);
+			break;
 		default:
-			if (optopt != 0)
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			cli_bad_option(argv, opt);
 		}
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--lock") == 0)
-			usage_error("unexpected argument '%s': write "
+			cli_usage("unexpected argument '%s': write "
 			    "--lock=%s", argv[optind], argv[optind]);
-		usage_error("unexpected argument '%s'", argv[optind]);
+		cli_usage("unexpected argument '%s'", argv[optind]);
 	}
 }
 
@@ -312,40 +257,49 @@ check_settings(struct settings *s)
 	struct run *run = &s->run;
 	uint64_t total;
 
-	run->backend = find_backend(s->backend);
+	/* A file, or a kind only the file backend has, implies it. */
+	if (s->backend != NULL)
+		run->backend = cli_backend(s->backend);
+	else if (s->file_given)
+		run->backend = &file_backend;
+	if (s->lock != NULL && *s->lock != '\0')
+		run->kind = cli_kind(&run->backend, s->lock);
+	if (run->backend == NULL)
+		run->backend = backend_default;
 	if (s->lock == NULL)
-		run->lock = "none";
+		run->kind = cli_kind(&run->backend, "none");
 	else if (*s->lock == '\0')
-		run->lock = run->backend->locks[0];
-	else
-		run->lock = find_lock(run->backend, s->lock);
+		run->kind = &run->backend->kinds[0];
 	if (s->file_given && run->backend != &file_backend)
-		usage_error("--file is for --backend=file; the %s backend "
+		cli_usage("--file is for --backend=file; the %s backend "
 		    "names its own object", run->backend->name);
+	if (run->share_fd && !run->backend->shares_fd)
+		cli_usage("--share-fd is for --backend=file; the %s backend "
+		    "has no descriptor to share", run->backend->name);
 	if (run->incrementers + run->decrementers == 0)
-		usage_error("no workers: --incrementers and --decrementers "
+		cli_usage("no workers: --incrementers and --decrementers "
 		    "are both 0");
 	if (run->incrementers + run->decrementers > MAX_WORKERS)
-		usage_error("%u workers: at most %d in all",
+		cli_usage("%u workers: at most %d in all",
 		    run->incrementers + run->decrementers, MAX_WORKERS);
 	if (s->iterations_given && run->duration_ns != 0)
-		usage_error("--iterations and --duration: choose one");
+		cli_usage("--iterations and --duration: choose one");
 	if (run->duration_ns != 0)
 		run->iterations = 0;
 	if (s->quiet && s->verbose)
-		usage_error("--quiet and --verbose: choose one");
+		cli_usage("--quiet and --verbose: choose one");
 	if (run->iterations != 0 && (__builtin_mul_overflow(run->iterations,
 	    (uint64_t)(run->incrementers + run->decrementers), &total) ||
 	    !reachable(run->start, run->incrementers, run->iterations, 1) ||
 	    !reachable(run->start, run->decrementers, run->iterations, -1)))
-		usage_error("--start %lld with %llu updates a worker: the "
+		cli_usage("--start %lld with %llu updates a worker: the "
 		    "count could leave the range of a 64-bit integer",
 		    run->start, (unsigned long long)run->iterations);
 	if (run->crash_at != 0 && run->incrementers == 0)
-		usage_error("--crash: there is no incrementer to crash");
+		cli_usage("--crash: there is no incrementer to crash");
 	if (run->crash_at != 0 && run->iterations != 0 &&
 	    run->crash_at > run->iterations)
-		usage_error("--crash %llu: beyond the %llu updates a worker "
+		cli_usage("--crash %llu: beyond the %llu updates a worker "
 		    "makes", (unsigned long long)run->crash_at,
 		    (unsigned long long)run->iterations);
 }
@@ -395,7 +349,6 @@ main(int argc, char **argv)
 			.iterations = 100000,
 			.path = "counter.txt",
 		},
-		.backend = "shm",
 	};
 	struct progress_line line = { .run = &s.run };
 	struct progress progress = { .show = show_progress, .context = &line };
@@ -403,8 +356,10 @@ main(int argc, char **argv)
 	int status;
 
 	procs_block_signals();
-	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+	if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+		cli_begin("proccount bench");
 		return bench_main(argc - 1, argv + 1);
+	}
 	parse_options(argc, argv, &s);
 	check_settings(&s);
 

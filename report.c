@@ -7,94 +7,28 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends.h"
 #include "procs/histogram.h"
 #include "report.h"
 
-void
-judge(const struct run *run, const struct outcome *out, long long final,
-    struct verdict *v)
-{
-	/* Unsigned sums: a wrapped counter is judged by the same arithmetic. */
-	unsigned long long expected = (unsigned long long)run->start;
-	long long may_rise = 0, may_fall = 0;
-	double sum = 0, squares = 0;
-	unsigned i;
-
-	memset(v, 0, sizeof(*v));
-	for (i = 0; i < out->nworkers; i++) {
-		const struct worker_result *r = &out->workers[i];
-
-		expected += (unsigned long long)(r->delta * (long long)r->done);
-		v->updates += r->done;
-		if (r->delta > 0)
-			may_rise += r->unsure;
-		else
-			may_fall += r->unsure;
-		v->killed += r->end == END_KILLED;
-		v->timed_out += r->end == END_TIMED_OUT;
-		v->recoveries += r->recovered;
-		v->user_s += r->user_s;
-		v->system_s += r->system_s;
-		if (r->max_rss_kb > v->max_rss_kb)
-			v->max_rss_kb = r->max_rss_kb;
-		if (i == 0 || r->done < v->fewest)
-			v->fewest = r->done;
-		if (r->done > v->most)
-			v->most = r->done;
-		sum += (double)r->done;
-		squares += (double)r->done * (double)r->done;
-	}
-	v->final = final;
-	v->drift = (long long)((unsigned long long)final - expected);
-	/*
-	 * A worker killed between its write and its own count leaves one
-	 * update that may or may not be in the value: either is correct.
-	 */
-	if (v->drift != 0 && v->drift >= -may_fall && v->drift <= may_rise) {
-		v->landed = (unsigned)(v->drift < 0 ? -v->drift : v->drift);
-		expected = (unsigned long long)final;
-		v->drift = 0;
-	}
-	v->expected = (long long)expected;
-	v->correct = v->drift == 0;
-	v->fairness = squares > 0 ? sum * sum / ((double)out->nworkers *
-	    squares) : 1.0;
-}
-
-const char *
-lock_description(const struct run *run)
-{
-	static const struct {
-		const char *kind, *words;
-	} names[] = {
-		{ "flock", "flock lock" },
-		{ "fcntl", "fcntl record lock" },
-		{ "ofd", "OFD record lock" },
-		{ "mutex", "robust mutex" },
-		{ "sem", "named semaphore" },
-		{ "spin", "spinlock" },
-		{ "atomic", "atomic add, lock-free" },
-		{ "none", "no lock" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(names[i].kind, run->lock) == 0)
-			return names[i].words;
-	return run->lock;
-}
-
-/* Why a lock kind could not survive its holder's death. */
+/* What the workers were, in the report's words and the JSON's. */
 static const char *
-why_no_recovery(const char *lock)
+workers_as(const struct run *run)
 {
-	if (strcmp(lock, "sem") == 0)
-		return "a semaphore has no owner, so nothing gives it back "
-		    "when its holder dies";
-	if (strcmp(lock, "spin") == 0)
-		return "a spinlock is a word in memory, so nothing clears it "
-		    "when its holder dies";
-	return "the lock was not released";
+	return run->threads ? "threads" : "processes";
+}
+
+/* Why the lock does not exclude the workers as they run, if it does not. */
+static bool
+gap_sentence(const struct run *run, char *sentence, size_t size)
+{
+	const char *gap = kind_gap(run->kind, run);
+
+	if (gap == NULL)
+		return false;
+	snprintf(sentence, size, "the %s belongs to %s: %s", run->kind->words,
+	    run->kind->owner_words, gap);
+	return true;
 }
 
 static const char *
@@ -128,6 +62,12 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 		break;
 	case END_STOPPED:
 		snprintf(words, size, "stopped");
+		break;
+	case END_THREAD_DIED:
+		snprintf(words, size, "ended by pthread_exit");
+		break;
+	case END_STUCK:
+		snprintf(words, size, "left waiting");
 		break;
 	}
 }
@@ -200,6 +140,24 @@ print_time(FILE *to, int64_t ns)
 		fprintf(to, "%.2f s", (double)ns / 1e9);
 }
 
+static bool
+died(const struct worker_result *r)
+{
+	return r->end == END_KILLED || r->end == END_THREAD_DIED;
+}
+
+/* The first worker that died, not by proccount's hand, or NULL. */
+static const struct worker_result *
+first_death(const struct outcome *out)
+{
+	unsigned i;
+
+	for (i = 0; i < out->nworkers; i++)
+		if (died(&out->workers[i]))
+			return &out->workers[i];
+	return NULL;
+}
+
 /*
  * Which worker died, whether it held the lock as far as proccount knows
  * (it was the --crash worker, or it died mid-update), and why this kind
@@ -208,27 +166,61 @@ print_time(FILE *to, int64_t ns)
 static void
 print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 {
-	const struct worker_result *dead = NULL;
-	unsigned i, stopped = 0;
+	const struct worker_result *dead = first_death(out);
+	unsigned i, stopped = 0, stuck = 0;
+	const char *why;
 	bool held;
 
-	for (i = 0; i < out->nworkers; i++) {
-		if (out->workers[i].end == END_KILLED && dead == NULL)
-			dead = &out->workers[i];
-		stopped += out->workers[i].end == END_STOPPED;
-	}
 	if (dead == NULL)
 		return;
-	held = dead->unsure != 0 || (run->crash_at != 0 && dead == &out->workers[0]);
+	for (i = 0; i < out->nworkers; i++) {
+		stopped += out->workers[i].end == END_STOPPED;
+		stuck += out->workers[i].end == END_STUCK;
+	}
+	held = dead->unsure != 0 || (run->crash_at != 0 &&
+	    dead == &out->workers[0]);
+	kind_death(run->kind, run, &why);
 	fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
 	    (long)dead->pid, held ? "holding" : "while others waited for",
-	    lock_description(run), why_no_recovery(run->lock));
-	if (stopped)
+	    run->kind->words, why);
+	if (stuck)
+		fprintf(to, "No update completed after, and a thread cannot "
+		    "be killed: %u %s left waiting until proccount exits\n",
+		    stuck, plural(stuck, "thread was", "threads were"));
+	else if (stopped)
 		fprintf(to, "No update completed after, so the other workers "
 		    "were stopped\n");
 	else
 		fprintf(to, "The other workers gave up waiting after %.1f s "
 		    "(--timeout)\n", (double)run->timeout_ns / 1e9);
+}
+
+/* After a death the run survived: what became of the dead worker's lock. */
+static void
+print_survival(FILE *to, const struct run *run, const struct outcome *out)
+{
+	const struct worker_result *dead = first_death(out);
+	const char *why;
+	unsigned i;
+
+	if (dead == NULL || out->end == RUN_DEADLOCK)
+		return;
+	switch (kind_death(run->kind, run, &why)) {
+	case DEATH_RELEASED:
+		fprintf(to, "the kernel released the %s of worker %ld when it "
+		    "died\n", run->kind->words, (long)dead->pid);
+		break;
+	case DEATH_RECOVERED:
+		for (i = 0; i < out->nworkers; i++)
+			if (out->workers[i].recovered != 0)
+				fprintf(to, "the mutex was recovered from a "
+				    "dead owner by worker %ld\n",
+				    (long)out->workers[i].pid);
+		break;
+	case DEATH_NOTHING:
+	case DEATH_ABANDONED:
+		break;
+	}
 }
 
 void
@@ -239,34 +231,36 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	char words[64];
 	unsigned i;
 
-	fprintf(to, "%s %s, %s: %u %s + %u %s", run->backend->name, c->name,
-	    lock_description(run), run->incrementers,
-	    plural(run->incrementers, "incrementer", "incrementers"),
-	    run->decrementers,
-	    plural(run->decrementers, "decrementer", "decrementers"));
+	const char *as = run->threads ? " thread" : "";
+	char sentence[512];
+
+	fprintf(to, "%s %s, %s: %u incrementer%s%s + %u decrementer%s%s",
+	    run->backend->name, c->name, run->kind->words, run->incrementers,
+	    as, plural(run->incrementers, "", "s"), run->decrementers, as,
+	    plural(run->decrementers, "", "s"));
 	if (run->iterations != 0)
 		fprintf(to, " x %llu updates\n",
 		    (unsigned long long)run->iterations);
 	else
 		fprintf(to, " for %.2f s\n", (double)run->duration_ns / 1e9);
+	if (gap_sentence(run, sentence, sizeof(sentence)))
+		fprintf(to, "no exclusion: %s\n", sentence);
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
-		if (r->end != END_KILLED && r->end != END_TIMED_OUT)
+		if (!died(r) && r->end != END_TIMED_OUT)
 			continue;
 		describe_end(r, words, sizeof(words));
 		fprintf(to, "worker %ld (%s) %s after %llu %s%s\n",
 		    (long)r->pid, role(r),
 		    r->end == END_TIMED_OUT ? "timed out waiting for the lock" :
-		    words, (unsigned long long)r->done,
+		    r->end == END_THREAD_DIED ? "ended by pthread_exit, holding "
+		    "what it held," : words, (unsigned long long)r->done,
 		    plural(r->done, "update", "updates"),
 		    r->unsure == 1 ? ", in the middle of an update" :
 		    r->unsure > 1 ? ", its last updates uncounted" : "");
 	}
-	for (i = 0; i < out->nworkers; i++)
-		if (out->workers[i].recovered != 0)
-			fprintf(to, "the mutex was recovered from a dead owner "
-			    "by worker %ld\n", (long)out->workers[i].pid);
+	print_survival(to, run, out);
 	if (out->end == RUN_DEADLOCK)
 		print_deadlock(to, run, out);
 	if (out->end == RUN_INTERRUPTED)
@@ -348,8 +342,18 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	char words[64];
 	unsigned i;
 
-	fprintf(to, "{\"backend\":\"%s\",\"lock\":\"%s\",\"path\":",
-	    run->backend->name, run->lock);
+	char sentence[512];
+	bool gap = gap_sentence(run, sentence, sizeof(sentence));
+
+	fprintf(to, "{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
+	    "\"share_fd\":%s,\"excludes\":%s,\"gap\":", run->backend->name,
+	    run->kind->name, workers_as(run), run->share_fd ? "true" : "false",
+	    kind_locks(run->kind) && !gap ? "true" : "false");
+	if (gap)
+		json_string(to, sentence);
+	else
+		fputs("null", to);
+	fputs(",\"path\":", to);
 	json_string(to, c->name);
 	fprintf(to, ",\"incrementers\":%u,\"decrementers\":%u",
 	    run->incrementers, run->decrementers);

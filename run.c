@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends.h"
 #include "run.h"
 
 /*
@@ -66,7 +67,8 @@ run_once(const struct run *run, const struct progress *progress,
 	r->counter.ops = run->backend;
 	if (r->counter.ops->create(&r->counter, run) == -1) {
 		snprintf(r->message, sizeof(r->message), "%s: %s",
-		    run->backend == &shm_backend ? "shared memory" : run->path,
+		    run->backend == &file_backend ? run->path :
+		    run->backend->where,
 		    r->counter.why ? r->counter.why : strerror(errno));
 		return r->status = EXIT_SYSTEM;
 	}
@@ -83,17 +85,13 @@ run_once(const struct run *run, const struct progress *progress,
 		    strerror(errno));
 		r->status = EXIT_SYSTEM;
 	}
-	r->counter.ops->destroy(&r->counter);
+	/* Threads left waiting on the lock still use the counter. */
+	if (r->out.stuck == 0)
+		r->counter.ops->destroy(&r->counter);
 	if (r->status == EXIT_SYSTEM)
 		return r->status;
 	judge(run, &r->out, final, &r->verdict);
-	if (r->out.end == RUN_INTERRUPTED)
-		r->status = 128 + r->out.signal;
-	else if (r->out.end == RUN_DEADLOCK || r->verdict.timed_out != 0)
-		r->status = EXIT_UNFINISHED;
-	else
-		r->status = r->verdict.correct ? EXIT_CORRECT : EXIT_LOST;
-	return r->status;
+	return r->status = verdict_status(&r->out, &r->verdict);
 }
 
 void

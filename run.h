@@ -7,14 +7,8 @@
 #define PROCCOUNT_RUN_H
 
 #include "counter.h"
+#include "judge.h"
 #include "procs/procs.h"
-#include "report.h"
-
-#define EXIT_CORRECT	0
-#define EXIT_LOST	1
-#define EXIT_USAGE	2
-#define EXIT_SYSTEM	3
-#define EXIT_UNFINISHED	4
 
 struct result {
 	struct counter	 counter;

@@ -3,37 +3,54 @@
  * the kernel's three file locks:
  *
  *   flock  flock(2): belongs to the open file description.  Every worker
- *          opens the file itself; a descriptor inherited across fork
- *          shares the lock and would exclude nothing.
+ *          opens the file itself; a descriptor inherited across fork, or
+ *          one descriptor used by many threads, shares the lock and
+ *          excludes nothing (--share-fd shows it).
  *   fcntl  classic POSIX record lock (F_SETLKW): belongs to the process
- *          and the file; closing any descriptor of the file drops it.
+ *          and the file; closing any descriptor of the file drops it, and
+ *          the threads of one process all hold it at once.
  *   ofd    open-file-description record lock (F_OFD_SETLKW): fcntl's
  *          byte ranges with flock's ownership.
  *
- * The kernel drops all three when the holder dies.  An update is the lock,
- * one pread and one pwrite of the fixed-width record, and the unlock.
+ * The kernel drops all three when their owner goes: the process, or the
+ * last descriptor of the open file description.  A thread that ends leaves
+ * its descriptor open, and its flock or OFD lock held.  An update is the
+ * lock, one pread and one pwrite of the fixed-width record, and the unlock.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "../counter.h"
+#include "../backends.h"
 #include "text.h"
 
+/* Older C libraries name the thread a timer signals only in the union. */
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id	_sigev_un._tid
+#endif
+
+/* Shared by all workers: the parent's descriptor and the file it wrote. */
 struct file_state {
-	int	fd;		/* the parent's; in a worker, its own */
-	dev_t	dev;		/* the file that create wrote */
+	int	fd;
+	dev_t	dev;
 	ino_t	ino;
 };
 
-static const char *const file_locks[] = { "flock", "fcntl", "ofd", "none", NULL };
+/* One worker's own: its descriptor, and the timer that bounds its wait. */
+struct file_worker {
+	int	fd;
+	bool	own;		/* opened by this worker, closed by detach */
+	bool	timed;		/* timer was created */
+	timer_t	timer;
+};
 
 /* Each lock function takes the lock, waiting for it or not. */
 static int
@@ -82,46 +99,36 @@ ofd_unlock(int fd)
 }
 
 static void
-on_alarm(int signo)
+arm(struct file_worker *h, uint64_t first_ns, uint64_t every_ns)
 {
-	(void)signo;	/* Only here to interrupt a blocked lock call. */
-}
-
-static void
-set_alarm(uint64_t first_ns, uint64_t every_ns)
-{
-	struct itimerval timer = {
-		.it_value = { (time_t)(first_ns / 1000000000),
-		    (suseconds_t)(first_ns % 1000000000 / 1000) },
-		.it_interval = { (time_t)(every_ns / 1000000000),
-		    (suseconds_t)(every_ns % 1000000000 / 1000) },
+	struct itimerspec when = {
+		.it_value = clock_timespec((int64_t)first_ns),
+		.it_interval = clock_timespec((int64_t)every_ns),
 	};
 
-	if (first_ns != 0 && timer.it_value.tv_sec == 0 &&
-	    timer.it_value.tv_usec == 0)
-		timer.it_value.tv_usec = 1;
-	setitimer(ITIMER_REAL, &timer, NULL);
+	timer_settime(h->timer, 0, &when, NULL);
 }
 
 /*
  * Waits for the lock for at most the worker's timeout.  A lock that is free
- * costs one call; only a wait arms the timer whose SIGALRM interrupts the
- * blocked call.  The timer repeats, so an alarm that fires just before the
- * call blocks is followed by another.
+ * costs one call; only a wait arms the worker's own timer, whose SIGALRM,
+ * aimed at this thread alone, interrupts the blocked call.  The timer
+ * repeats, so an alarm that fires just before the call blocks is followed
+ * by another.
  */
 static int
-lock_within(int fd, struct worker *w, int (*lock)(int, bool))
+lock_within(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 {
 	int64_t deadline;
 	int error = UPDATE_OK;
 
-	if (lock(fd, false) == 0)
+	if (lock(h->fd, false) == 0)
 		return UPDATE_OK;
 	if (errno != EWOULDBLOCK && errno != EAGAIN && errno != EACCES)
 		return UPDATE_LOCK;
 	deadline = clock_ns() + (int64_t)w->timeout_ns;
-	set_alarm(w->timeout_ns, 1000000);
-	while (lock(fd, true) == -1) {
+	arm(h, w->timeout_ns, 1000000);
+	while (lock(h->fd, true) == -1) {
 		if (errno != EINTR) {
 			error = UPDATE_LOCK;
 			break;
@@ -132,16 +139,16 @@ lock_within(int fd, struct worker *w, int (*lock)(int, bool))
 			break;
 		}
 	}
-	set_alarm(0, 0);
+	arm(h, 0, 0);
 	return error;
 }
 
 static inline int
-take_lock(int fd, struct worker *w, int (*lock)(int, bool))
+take_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 {
 	if (w->timeout_ns != 0)
-		return lock_within(fd, w, lock);
-	while (lock(fd, true) == -1)
+		return lock_within(h, w, lock);
+	while (lock(h->fd, true) == -1)
 		if (errno != EINTR)
 			return UPDATE_LOCK;
 	return UPDATE_OK;
@@ -152,7 +159,7 @@ take_lock(int fd, struct worker *w, int (*lock)(int, bool))
  * every call, so each kind's update below compiles to its own loop body.
  */
 static inline int
-file_update(struct file_state *f, struct worker *w, int (*lock)(int, bool),
+file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
     int (*unlock)(int))
 {
 	char text[COUNTER_TEXT_SIZE];
@@ -165,12 +172,12 @@ file_update(struct file_state *f, struct worker *w, int (*lock)(int, bool),
 	if (lock != NULL) {
 		if (w->latency)
 			asked = clock_ns();
-		if ((error = take_lock(f->fd, w, lock)) != UPDATE_OK)
+		if ((error = take_lock(h, w, lock)) != UPDATE_OK)
 			return error;
 		if (w->latency)
 			worker_record_wait(w, asked);
 	}
-	n = pread(f->fd, text, sizeof(text), 0);
+	n = pread(h->fd, text, sizeof(text), 0);
 	if (n != (ssize_t)sizeof(text) || !counter_text_parse(text, &value)) {
 		error = n == -1 ? UPDATE_READ : UPDATE_CORRUPT;
 		goto out;
@@ -178,7 +185,7 @@ file_update(struct file_state *f, struct worker *w, int (*lock)(int, bool),
 	worker_midpoint(w);
 	counter_text_format((long long)((unsigned long long)value +
 	    (unsigned long long)(long long)w->delta), text);
-	n = pwrite(f->fd, text, sizeof(text), 0);
+	n = pwrite(h->fd, text, sizeof(text), 0);
 	wrote = n == (ssize_t)sizeof(text);
 	error = wrote ? UPDATE_OK : UPDATE_WRITE;
 out:
@@ -187,7 +194,7 @@ out:
 
 		if (w->latency)
 			worker_record_hold(w);
-		if (unlock(f->fd) == -1 && error == UPDATE_OK)
+		if (unlock(h->fd) == -1 && error == UPDATE_OK)
 			error = UPDATE_UNLOCK;
 		else
 			errno = saved;
@@ -199,56 +206,52 @@ out:
 }
 
 static inline int
-update_flock(void *state, struct worker *w)
+update_flock(void *handle, struct worker *w)
 {
-	return file_update(state, w, flock_lock, flock_unlock);
+	return file_update(handle, w, flock_lock, flock_unlock);
 }
 
 static int
-run_flock(struct counter *c, struct worker *w)
+run_flock(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_flock);
+	return worker_loop(handle, w, update_flock);
 }
 
 static inline int
-update_fcntl(void *state, struct worker *w)
+update_fcntl(void *handle, struct worker *w)
 {
-	return file_update(state, w, fcntl_lock, fcntl_unlock);
+	return file_update(handle, w, fcntl_lock, fcntl_unlock);
 }
 
 static int
-run_fcntl(struct counter *c, struct worker *w)
+run_fcntl(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_fcntl);
+	return worker_loop(handle, w, update_fcntl);
 }
 
 static inline int
-update_ofd(void *state, struct worker *w)
+update_ofd(void *handle, struct worker *w)
 {
-	return file_update(state, w, ofd_lock, ofd_unlock);
+	return file_update(handle, w, ofd_lock, ofd_unlock);
 }
 
 static int
-run_ofd(struct counter *c, struct worker *w)
+run_ofd(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_ofd);
+	return worker_loop(handle, w, update_ofd);
 }
 
 static inline int
-update_none(void *state, struct worker *w)
+update_none(void *handle, struct worker *w)
 {
-	return file_update(state, w, NULL, NULL);
+	return file_update(handle, w, NULL, NULL);
 }
 
 static int
-run_none(struct counter *c, struct worker *w)
+run_none(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_none);
+	return worker_loop(handle, w, update_none);
 }
-
-static int (*const file_runs[])(struct counter *, struct worker *) = {
-	run_flock, run_fcntl, run_ofd, run_none,
-};
 
 static int
 write_record(int fd, long long value)
@@ -274,12 +277,8 @@ file_create(struct counter *c, const struct run *run)
 	struct file_state *f;
 	struct stat st;
 	bool created = true;
-	size_t kind;
 	int saved;
 
-	for (kind = 0; strcmp(file_locks[kind], run->lock) != 0; kind++)
-		;
-	c->run = file_runs[kind];
 	c->why = NULL;
 	if (strlen(run->path) >= sizeof(c->name)) {
 		errno = ENAMETOOLONG;
@@ -330,36 +329,65 @@ fail:
 	return -1;
 }
 
+/*
+ * A worker's own handle.  Unless the run shares one descriptor, a worker
+ * opens the file itself: flock and OFD locks belong to the open file
+ * description, and the parent's is the same in every worker.
+ */
 static int
-file_attach(struct counter *c, struct worker *w)
+file_attach(struct counter *c, const struct run *run, void **handle)
 {
 	struct file_state *f = c->state;
-	struct sigaction alarm = { .sa_handler = on_alarm };
+	struct file_worker *h;
+	struct sigevent event = {
+		.sigev_notify = SIGEV_THREAD_ID,
+		.sigev_signo = SIGALRM,
+	};
 	struct stat st;
-	int fd;
+	int error = UPDATE_ATTACH, saved;
 
-	/*
-	 * A worker opens the file itself: flock and OFD locks belong to the
-	 * open file description, and the parent's is shared by every child.
-	 */
-	close(f->fd);
-	f->fd = -1;
-	if ((fd = open(c->name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return UPDATE_ATTACH;
-	if (fstat(fd, &st) == -1) {
-		close(fd);
-		return UPDATE_ATTACH;
+	h->fd = f->fd;
+	if (!run->share_fd) {
+		if ((h->fd = open(c->name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+			goto fail;
+		h->own = true;
+		if (fstat(h->fd, &st) == -1)
+			goto fail;
+		if (st.st_dev != f->dev || st.st_ino != f->ino) {
+			errno = ESTALE;
+			error = UPDATE_REPLACED;
+			goto fail;
+		}
 	}
-	if (st.st_dev != f->dev || st.st_ino != f->ino) {
-		close(fd);
-		errno = ESTALE;
-		return UPDATE_REPLACED;
+	if (run->timeout_ns != 0) {
+		event.sigev_notify_thread_id = gettid();
+		if (timer_create(CLOCK_MONOTONIC, &event, &h->timer) == -1)
+			goto fail;
+		h->timed = true;
 	}
-	f->fd = fd;
-	/* No SA_RESTART: the alarm must interrupt a blocked lock call. */
-	if (w->timeout_ns != 0 && sigaction(SIGALRM, &alarm, NULL) == -1)
-		return UPDATE_ATTACH;
+	*handle = h;
 	return UPDATE_OK;
+fail:
+	saved = errno;
+	if (h->own)
+		close(h->fd);
+	free(h);
+	errno = saved;
+	return error;
+}
+
+static void
+file_detach(void *handle)
+{
+	struct file_worker *h = handle;
+
+	if (h->timed)
+		timer_delete(h->timer);
+	if (h->own)
+		close(h->fd);
+	free(h);
 }
 
 static int
@@ -403,11 +431,59 @@ file_destroy(struct counter *c)
 	c->state = NULL;
 }
 
-const struct counter_ops file_backend = {
+static const struct lock_kind file_kinds[] = {
+	{
+		.name = "flock",
+		.words = "flock lock",
+		.owner_words = "the open file description",
+		.owner = OWNER_OPEN_FILE,
+		.death = DEATH_RELEASED,
+		.death_words = "the kernel releases a flock lock when the last "
+		    "descriptor of its open file description closes, as it "
+		    "does when its holder dies",
+		.run = run_flock,
+	},
+	{
+		.name = "fcntl",
+		.words = "fcntl record lock",
+		.owner_words = "the process",
+		.owner = OWNER_PROCESS,
+		.death = DEATH_RELEASED,
+		.death_words = "the kernel releases a process's record locks "
+		    "when it dies",
+		.run = run_fcntl,
+	},
+	{
+		.name = "ofd",
+		.words = "OFD record lock",
+		.owner_words = "the open file description",
+		.owner = OWNER_OPEN_FILE,
+		.death = DEATH_RELEASED,
+		.death_words = "the kernel releases an OFD lock when the last "
+		    "descriptor of its open file description closes, as it "
+		    "does when its holder dies",
+		.run = run_ofd,
+	},
+	{
+		.name = "none",
+		.words = "no lock",
+		.owner_words = "nobody",
+		.owner = OWNER_NONE,
+		.death = DEATH_NOTHING,
+		.death_words = "there was no lock to hold",
+		.run = run_none,
+	},
+	{ .name = NULL },
+};
+
+const struct backend file_backend = {
 	.name = "file",
-	.locks = file_locks,
+	.where = "a file",
+	.kinds = file_kinds,
+	.shares_fd = true,
 	.create = file_create,
 	.attach = file_attach,
+	.detach = file_detach,
 	.value = file_value,
 	.destroy = file_destroy,
 };

@@ -1,16 +1,27 @@
 /*
- * The parent's side of a run: fork the workers, open the start gate once
- * every worker is ready, watch them, stop them when the run must end, reap
- * them all, and collect what each did.
+ * The parent's side of a run: start the workers, as forked processes or as
+ * threads, open the start gate once every worker is ready, watch them,
+ * stop them when the run must end, reap them all, and collect what each
+ * did.
  *
  * The gate is a pipe: each worker blocks reading it and the parent opens
- * it by closing the write end, which wakes every reader at once.  The
- * workers say they are ready on a second pipe, one byte each; its end of
- * file means that every worker has either said so or died.
+ * it by closing the write end, which wakes every reader at once, processes
+ * and threads alike.  The workers say whether they are ready on a second
+ * pipe, one byte each.  A process that dies before it says so is seen by
+ * the pipe's end of file, once every worker has closed its copy; threads
+ * share the parent's, so the parent counts one byte a thread.
+ *
+ * A process that ended is reaped by wait4 on SIGCHLD.  A thread that ended
+ * marks its slot and sends the parent's thread a SIGCHLD too, and is
+ * joined.  A process that must be stopped is killed; a thread cannot be,
+ * so a thread blocked for good on a lock that nothing will release is left
+ * where it is, and proccount exits around it.
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+
+#include <pthread.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,13 +77,17 @@ procs_block_signals(void)
 	sigprocmask(SIG_BLOCK, &handled, NULL);
 }
 
+/* A worker thread's stack: the loop needs little, the sanitizers more. */
+#define THREAD_STACK	(1024 * 1024)
+
 struct watch {
 	const struct run *run;
 	const struct progress *progress;
 	struct shared	*shared;
 	struct outcome	*out;
-	bool		*killed_by_us;
-	unsigned	 forked;
+	pthread_t	*threads;	/* with --threads */
+	bool		*killed_by_us;	/* or, for a thread, left stuck */
+	unsigned	 started;	/* workers started */
 	unsigned	 live;
 	int64_t		*reaped_ns;
 	bool		 death_seen;	/* a worker was killed, not by us */
@@ -86,10 +101,10 @@ index_of(const struct watch *watch, pid_t pid)
 {
 	unsigned i;
 
-	for (i = 0; i < watch->forked; i++)
+	for (i = 0; i < watch->started; i++)
 		if (watch->out->workers[i].pid == pid)
 			return i;
-	return watch->forked;
+	return watch->started;
 }
 
 static double
@@ -99,7 +114,7 @@ seconds(struct timeval tv)
 }
 
 static void
-reap_exited(struct watch *watch, int flags)
+reap_processes(struct watch *watch, int flags)
 {
 	struct rusage usage;
 	int status;
@@ -110,7 +125,7 @@ reap_exited(struct watch *watch, int flags)
 		unsigned i = index_of(watch, pid);
 		struct worker_result *r;
 
-		if (i == watch->forked)
+		if (i == watch->started)
 			continue;
 		r = &watch->out->workers[i];
 		watch->live--;
@@ -132,6 +147,47 @@ reap_exited(struct watch *watch, int flags)
 	}
 }
 
+/* Joins the threads that have ended; with all, waits for every one. */
+static void
+reap_threads(struct watch *watch, bool all)
+{
+	struct rusage usage;
+	unsigned i;
+
+	for (i = 0; i < watch->started && watch->live > 0; i++) {
+		struct slot *slot = &watch->shared->slots[i];
+		struct worker_result *r = &watch->out->workers[i];
+		int finished = atomic_load(&slot->finished);
+
+		if (watch->reaped_ns[i] != 0 || watch->killed_by_us[i] ||
+		    (finished == 0 && !all))
+			continue;
+		pthread_join(watch->threads[i], NULL);
+		watch->live--;
+		watch->reaped_ns[i] = clock_ns();
+		r->user_s = slot->user_s;
+		r->system_s = slot->system_s;
+		if (getrusage(RUSAGE_SELF, &usage) == 0)
+			r->max_rss_kb = usage.ru_maxrss;
+		if (atomic_load(&slot->finished) == 2) {
+			r->end = END_THREAD_DIED;
+			watch->death_seen = true;
+		} else if (slot->error != UPDATE_OK &&
+		    slot->error != UPDATE_TIMEOUT) {
+			watch->failure_seen = true;
+		}
+	}
+}
+
+static void
+reap_exited(struct watch *watch, bool wait)
+{
+	if (watch->threads != NULL)
+		reap_threads(watch, wait);
+	else
+		reap_processes(watch, wait ? 0 : WNOHANG);
+}
+
 static void
 begin_stop(struct watch *watch)
 {
@@ -142,16 +198,35 @@ begin_stop(struct watch *watch)
 	atomic_store(&watch->shared->stop, 1);
 }
 
+/*
+ * Ends the workers that did not stop when asked.  A process is killed.  A
+ * thread cannot be: one still running now waits for a lock that nothing
+ * will release, and is left there, detached, until proccount exits.
+ */
 static void
 kill_the_rest(struct watch *watch)
 {
 	unsigned i;
 
-	for (i = 0; i < watch->forked; i++) {
+	for (i = 0; i < watch->started; i++) {
 		if (watch->reaped_ns[i] != 0 || watch->killed_by_us[i])
 			continue;
 		watch->killed_by_us[i] = true;
-		kill(watch->out->workers[i].pid, SIGKILL);
+		if (watch->threads == NULL) {
+			kill(watch->out->workers[i].pid, SIGKILL);
+			continue;
+		}
+		if (atomic_load(&watch->shared->slots[i].finished) != 0) {
+			/* It ended after all: joined as any other. */
+			watch->killed_by_us[i] = false;
+			reap_threads(watch, false);
+			continue;
+		}
+		pthread_detach(watch->threads[i]);
+		watch->out->workers[i].end = END_STUCK;
+		watch->reaped_ns[i] = clock_ns();
+		watch->live--;
+		watch->out->stuck++;
 	}
 }
 
@@ -162,7 +237,7 @@ updates_done(const struct watch *watch)
 	uint64_t sum = 0;
 	unsigned i;
 
-	for (i = 0; i < watch->forked; i++)
+	for (i = 0; i < watch->started; i++)
 		sum += atomic_load_explicit(&watch->shared->slots[i].progress,
 		    memory_order_relaxed) / 2;
 	return sum;
@@ -208,7 +283,7 @@ watch_workers(struct watch *watch, int64_t opened)
 			begin_stop(watch);
 		}
 		dead_before = watch->death_seen;
-		reap_exited(watch, WNOHANG);
+		reap_exited(watch, false);
 		now = clock_ns();
 		if (deadline != 0 && now >= deadline)
 			begin_stop(watch);
@@ -245,11 +320,13 @@ collect(struct watch *watch)
 	int64_t first = 0, last = 0;
 	unsigned i;
 
-	for (i = 0; i < watch->forked; i++) {
+	for (i = 0; i < watch->started; i++) {
 		struct slot *slot = &watch->shared->slots[i];
 		struct worker_result *r = &out->workers[i];
 		uint64_t progress = atomic_load(&slot->progress);
 
+		if (watch->threads != NULL)
+			r->pid = slot->pid;
 		r->delta = i < watch->run->incrementers ? 1 : -1;
 		r->done = progress / 2;
 		r->unsure = progress % 2 == 1 ? slot->span : 0;
@@ -260,7 +337,9 @@ collect(struct watch *watch)
 		r->end_ns = slot->end_ns ? slot->end_ns : watch->reaped_ns[i];
 		r->wait = &slot->wait;
 		r->hold = &slot->hold;
-		if (r->signal == 0 && r->error == UPDATE_TIMEOUT) {
+		if (r->end == END_STUCK || r->end == END_THREAD_DIED)
+			;
+		else if (r->signal == 0 && r->error == UPDATE_TIMEOUT) {
 			r->end = END_TIMED_OUT;
 			/* Gave up on a lock that its dead holder kept. */
 			if (watch->death_seen && out->end == RUN_COMPLETED)
@@ -293,22 +372,65 @@ wait_for_arrival(struct shared *shared, unsigned workers)
 	return clock_ns();
 }
 
-/* Reads the ready pipe to its end; returns how many workers said ready. */
+/*
+ * Reads the ready pipe, to its end or, for threads, to one byte a worker;
+ * returns how many workers said ready.
+ */
 static unsigned
-count_ready(int ready_fd)
+count_ready(int ready_fd, unsigned expected_bytes)
 {
 	char bytes[512];
-	unsigned ready = 0;
-	ssize_t n;
+	unsigned ready = 0, got = 0;
+	ssize_t n, i;
 
-	while ((n = read(ready_fd, bytes, sizeof(bytes))) != 0) {
+	while (expected_bytes == 0 || got < expected_bytes) {
+		n = read(ready_fd, bytes, sizeof(bytes));
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
+		if (n <= 0)
 			break;
-		ready += (unsigned)n;
+		got += (unsigned)n;
+		for (i = 0; i < n; i++)
+			ready += bytes[i] == '1';
 	}
 	return ready;
+}
+
+/* Starts worker i as a process; returns 0, or -1 with errno set. */
+static int
+start_process(struct watch *watch, struct worker_start *start, int ready[2],
+    int gate[2])
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		close(ready[0]);
+		close(gate[1]);
+		start->own_fds = true;
+		worker_process(start);
+	}
+	watch->out->workers[start->index].pid = pid;
+	return 0;
+}
+
+static int
+start_thread(struct watch *watch, struct worker_start *start)
+{
+	pthread_attr_t attr;
+	int error;
+
+	if ((error = pthread_attr_init(&attr)) != 0)
+		goto out;
+	error = pthread_attr_setstacksize(&attr, THREAD_STACK);
+	if (error == 0)
+		error = pthread_create(&watch->threads[start->index], &attr,
+		    worker_thread, start);
+	pthread_attr_destroy(&attr);
+out:
+	errno = error;
+	return error == 0 ? 0 : -1;
 }
 
 int
@@ -317,9 +439,9 @@ procs_run(const struct run *run, struct counter *c,
 {
 	unsigned n = run->incrementers + run->decrementers, i;
 	struct watch watch = { .run = run, .progress = progress, .out = out };
+	struct worker_start *starts = NULL;
 	int ready[2] = { -1, -1 }, gate[2] = { -1, -1 };
-	int fork_errno = 0, saved;
-	pid_t parent = getpid(), pid;
+	int start_errno = 0, saved;
 
 	memset(out, 0, sizeof(*out));
 	out->shared_size = sizeof(struct shared) + n * sizeof(struct slot);
@@ -332,69 +454,85 @@ procs_run(const struct run *run, struct counter *c,
 	watch.shared = out->shared;
 	watch.shared->workers = n;
 	out->workers = calloc(n, sizeof(*out->workers));
+	starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));
 	watch.reaped_ns = calloc(n, sizeof(*watch.reaped_ns));
-	if (out->workers == NULL || watch.killed_by_us == NULL ||
-	    watch.reaped_ns == NULL || pipe2(ready, O_CLOEXEC) == -1 ||
-	    pipe2(gate, O_CLOEXEC) == -1)
+	if (run->threads)
+		watch.threads = calloc(n, sizeof(*watch.threads));
+	if (out->workers == NULL || starts == NULL ||
+	    watch.killed_by_us == NULL || watch.reaped_ns == NULL ||
+	    (run->threads && watch.threads == NULL) ||
+	    pipe2(ready, O_CLOEXEC) == -1 || pipe2(gate, O_CLOEXEC) == -1)
 		goto fail;
+	if (run->threads) {
+		procs_alarm_handler();
+		worker_threads_report_to(pthread_self());
+	}
 	for (i = 0; i < n; i++) {
-		if ((pid = fork()) == 0) {
-			close(ready[0]);
-			close(gate[1]);
-			worker_main(run, c, watch.shared, i, ready[1], gate[0],
-			    parent);
-		}
-		if (pid == -1) {
-			fork_errno = errno;
+		starts[i] = (struct worker_start){
+			.run = run, .counter = c, .shared = watch.shared,
+			.index = i, .ready_fd = ready[1], .gate_fd = gate[0],
+			.parent = getpid(), .main_thread = pthread_self(),
+		};
+		if ((run->threads ? start_thread(&watch, &starts[i]) :
+		    start_process(&watch, &starts[i], ready, gate)) == -1) {
+			start_errno = errno;
 			break;
 		}
-		out->workers[i].pid = pid;
-		watch.forked++;
+		watch.started++;
 		watch.live++;
 	}
-	out->nworkers = watch.forked;
-	close(ready[1]);
-	ready[1] = -1;
-	if (count_ready(ready[0]) < watch.forked || fork_errno != 0)
+	out->nworkers = watch.started;
+	if (!run->threads) {
+		close(ready[1]);
+		ready[1] = -1;
+	}
+	if (count_ready(ready[0], run->threads ? watch.started : 0) <
+	    watch.started || start_errno != 0)
 		begin_stop(&watch);	/* The workers will see it at the gate. */
 	close(gate[1]);
 	gate[1] = -1;
 	watch_workers(&watch, watch.stopping ? clock_ns() :
-	    wait_for_arrival(watch.shared, watch.forked));
+	    wait_for_arrival(watch.shared, watch.started));
 	collect(&watch);
-	if (fork_errno != 0) {
-		errno = fork_errno;
+	if (start_errno != 0) {
+		errno = start_errno;
 		goto fail;
 	}
-	close(ready[0]);
-	close(gate[0]);
-	free(watch.killed_by_us);
-	free(watch.reaped_ns);
-	return 0;
+	saved = 0;
+	goto out;
 fail:
 	saved = errno;
 	kill_the_rest(&watch);
-	reap_exited(&watch, 0);
-	for (i = 0; i < 2; i++) {
+	reap_exited(&watch, true);
+out:
+	/* A thread left stuck may still hold the pipes' numbers; keep them. */
+	for (i = 0; i < 2 && out->stuck == 0; i++) {
 		if (ready[i] != -1)
 			close(ready[i]);
 		if (gate[i] != -1)
 			close(gate[i]);
 	}
+	if (out->stuck == 0)
+		free(starts);
 	free(watch.killed_by_us);
 	free(watch.reaped_ns);
-	procs_free(out);
-	errno = saved;
-	return -1;
+	free(watch.threads);
+	if (saved != 0) {
+		procs_free(out);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
+/* What a stuck thread still uses is left for proccount's exit to free. */
 void
 procs_free(struct outcome *out)
 {
 	free(out->workers);
 	out->workers = NULL;
-	if (out->shared != NULL)
+	if (out->shared != NULL && out->stuck == 0)
 		munmap(out->shared, out->shared_size);
 	out->shared = NULL;
 }

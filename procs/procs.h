@@ -1,6 +1,7 @@
 /*
- * The worker processes: forked, held at a start gate until all are ready,
- * let go together, watched, stopped when they must be, and reaped.
+ * The workers, forked processes or threads of proccount: started, held at a
+ * start gate until all are ready, let go together, watched, stopped when
+ * they must be, and reaped.
  */
 #ifndef PROCCOUNT_PROCS_H
 #define PROCCOUNT_PROCS_H
@@ -25,6 +26,9 @@ enum worker_end {
 	END_TIMED_OUT,		/* its wait for the lock expired */
 	END_FAILED,		/* a system call failed, or the counter was bad */
 	END_STOPPED,		/* proccount killed it to end the run */
+	END_THREAD_DIED,	/* a thread ended by pthread_exit: --crash */
+	END_STUCK,		/* a thread that could not be stopped, left
+				   blocked until proccount exits */
 };
 
 struct worker_result {
@@ -54,6 +58,8 @@ struct outcome {
 	struct worker_result *workers;
 	int64_t		 started_ns;	/* the first worker's start */
 	int64_t		 elapsed_ns;	/* first start to last end */
+	unsigned	 stuck;		/* threads left blocked: nothing they
+					   use may be freed */
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
 };

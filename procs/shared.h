@@ -1,11 +1,14 @@
 /*
  * The memory that the parent and its workers share for the run's
- * bookkeeping (not the counter: that is the backend's).
+ * bookkeeping (not the counter: that is the backend's), and what one
+ * worker is handed to start with, as a process or as a thread.
  */
 #ifndef PROCCOUNT_SHARED_H
 #define PROCCOUNT_SHARED_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "../counter.h"
@@ -20,8 +23,22 @@ struct shared {
 	struct slot	slots[];
 };
 
-void	worker_main(const struct run *, struct counter *, struct shared *,
-	    unsigned index, int ready_fd, int gate_fd, pid_t parent)
-	    __attribute__((noreturn));
+/* One worker's start: where it reports, and the two pipes of the gate. */
+struct worker_start {
+	const struct run *run;
+	struct counter	*counter;
+	struct shared	*shared;
+	unsigned	 index;
+	int		 ready_fd;	/* one byte: '1' ready, '0' could not */
+	int		 gate_fd;	/* end of file: go */
+	pid_t		 parent;	/* a process's: the parent it must have */
+	pthread_t	 main_thread;	/* a thread's: told when it ends */
+	bool		 own_fds;	/* a process's copies, closed when done */
+};
+
+void	procs_alarm_handler(void);
+void	worker_process(const struct worker_start *) __attribute__((noreturn));
+void	worker_threads_report_to(pthread_t);
+void	*worker_thread(void *);
 
 #endif

@@ -1,34 +1,44 @@
 /*
- * A worker process: attach to the counter, report ready, wait at the start
- * gate, then update until its count is done, its time is up, or it is told
- * to stop.  It reports only through its slot and its exit status.
+ * A worker, process or thread: attach to the counter, say it is ready,
+ * wait at the start gate, then update until its count is done, its time is
+ * up, or it is told to stop.  It reports only through its slot and, as a
+ * process, its exit status.  The two kinds differ only in how they start,
+ * how they die on --crash, and how the parent learns that they ended.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
-#include <time.h>
+#include <stdbool.h>
 #include <unistd.h>
 
-#include "histogram.h"
 #include "shared.h"
 
-void
-worker_pause(uint64_t ns)
+static void
+on_alarm(int signo)
 {
-	struct timespec left = {
-		(time_t)(ns / 1000000000), (long)(ns % 1000000000)
-	};
+	(void)signo;	/* Only here to interrupt a blocked call. */
+}
 
-	while (nanosleep(&left, &left) == -1 && errno == EINTR)
-		;
+/*
+ * A backend may aim a timer's SIGALRM at a worker to interrupt a blocked
+ * call; without SA_RESTART the call returns EINTR.
+ */
+void
+procs_alarm_handler(void)
+{
+	struct sigaction alarm = { .sa_handler = on_alarm };
+
+	sigemptyset(&alarm.sa_mask);
+	sigaction(SIGALRM, &alarm, NULL);
 }
 
 /*
  * Spreads the workers over the CPUs this process may use, one after the
  * other, so that they run at the same time instead of taking turns on one
- * CPU until the scheduler moves them apart.
+ * CPU until the scheduler moves them apart.  Pins the calling thread only.
  */
 static unsigned
 take_cpu(unsigned index)
@@ -69,7 +79,6 @@ wait_at_gate(struct shared *shared, int gate_fd, bool shared_cpus)
 
 	while (read(gate_fd, &byte, 1) == -1 && errno == EINTR)
 		;
-	close(gate_fd);
 	atomic_fetch_add(&shared->arrived, 1);
 	while (atomic_load(&shared->arrived) < shared->workers &&
 	    !atomic_load(&shared->stop)) {
@@ -84,54 +93,145 @@ wait_at_gate(struct shared *shared, int gate_fd, bool shared_cpus)
 	}
 }
 
-void
-worker_main(const struct run *run, struct counter *c, struct shared *shared,
-    unsigned index, int ready_fd, int gate_fd, pid_t parent)
+/*
+ * Everything a worker does between its start and its end; returns 0, or 1
+ * when it could not attach or an update failed.  ready says whether it
+ * attached, once, on the ready pipe.
+ */
+static int
+work(const struct worker_start *start,
+    void (*die)(struct worker *) __attribute__((noreturn)))
 {
-	struct slot *slot = &shared->slots[index];
+	const struct run *run = start->run;
+	struct counter *c = start->counter;
+	struct slot *slot = &start->shared->slots[start->index];
 	struct worker w = {
 		.slot = slot,
-		.stop = &shared->stop,
+		.stop = &start->shared->stop,
 		.iterations = run->iterations,
-		.delta = index < run->incrementers ? 1 : -1,
-		.crash_at = index == 0 ? run->crash_at : 0,
+		.delta = start->index < run->incrementers ? 1 : -1,
+		.crash_at = start->index == 0 ? run->crash_at : 0,
 		.delay_ns = run->delay_ns,
 		.timeout_ns = run->timeout_ns,
 		.latency = run->latency,
+		.die = die,
 	};
-	sigset_t none;
+	void *handle = NULL;
 	unsigned cpus;
 	int error;
 
-	/* A terminal's ^C reaches the whole group; the parent handles it. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Never outlive proccount. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-	slot->pid = getpid();
+	slot->pid = gettid();
 	slot->delta = w.delta;
 	slot->span = 1;
-	cpus = take_cpu(index);
-	if ((error = c->ops->attach(c, &w)) != UPDATE_OK) {
+	cpus = take_cpu(start->index);
+	if ((error = c->ops->attach(c, run, &handle)) != UPDATE_OK) {
 		slot->error = error;
 		slot->error_errno = errno;
-		_exit(1);
+		(void)!write(start->ready_fd, "0", 1);
+		return 1;
 	}
-	if (write(ready_fd, "", 1) != 1)
-		_exit(1);
-	close(ready_fd);
-	wait_at_gate(shared, gate_fd, shared->workers > cpus);
+	if (write(start->ready_fd, "1", 1) != 1) {
+		c->ops->detach(handle);
+		return 1;
+	}
+	/* A process's end of the pipe is its own: the parent waits for all
+	 * of them to close, which tells it that none is left to say ready. */
+	if (start->own_fds)
+		close(start->ready_fd);
+	wait_at_gate(start->shared, start->gate_fd,
+	    start->shared->workers > cpus);
 	slot->start_ns = clock_ns();
-	if ((error = c->run(c, &w)) != UPDATE_OK) {
+	if ((error = run->kind->run(handle, &w)) != UPDATE_OK) {
 		slot->error = error;
 		slot->error_errno = errno;
 	}
 	/* Whatever was marked mid-update, this many are done. */
 	atomic_store(&slot->progress, 2 * w.done);
 	slot->end_ns = clock_ns();
-	_exit(error == UPDATE_OK ? 0 : 1);
+	c->ops->detach(handle);
+	return error == UPDATE_OK ? 0 : 1;
+}
+
+static void __attribute__((noreturn))
+process_dies(struct worker *w)
+{
+	(void)w;
+	kill(getpid(), SIGKILL);
+	for (;;)
+		pause();
+}
+
+void
+worker_process(const struct worker_start *start)
+{
+	sigset_t none;
+
+	/* A terminal's ^C reaches the whole group; the parent handles it. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	procs_alarm_handler();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Never outlive proccount. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != start->parent)
+		_exit(1);
+	_exit(work(start, process_dies));
+}
+
+/*
+ * A thread's own CPU time, and the word to the parent that it ended: 1 by
+ * returning, 2 by dying.
+ */
+static void
+thread_ends(struct slot *slot, pthread_t main_thread, int how)
+{
+	struct rusage usage;
+
+	if (getrusage(RUSAGE_THREAD, &usage) == 0) {
+		slot->user_s = (double)usage.ru_utime.tv_sec +
+		    (double)usage.ru_utime.tv_usec / 1e6;
+		slot->system_s = (double)usage.ru_stime.tv_sec +
+		    (double)usage.ru_stime.tv_usec / 1e6;
+	}
+	atomic_store(&slot->finished, how);
+	/* As a child process's death would, wake the watching parent. */
+	pthread_kill(main_thread, SIGCHLD);
+}
+
+/*
+ * A thread that must die where it stands leaves the process as a crashed
+ * thread would: whatever it holds stays held, its descriptor stays open,
+ * and only what the kernel and libc do at a thread's end happens (a robust
+ * mutex is marked as its owner's death).  Its slot shows it mid-update or
+ * not, as a killed process's does.
+ */
+static pthread_t main_of_dying;
+
+/* Before the first worker thread starts: whom a dying one tells. */
+void
+worker_threads_report_to(pthread_t main_thread)
+{
+	main_of_dying = main_thread;
+}
+
+static void __attribute__((noreturn))
+thread_dies(struct worker *w)
+{
+	w->slot->end_ns = clock_ns();
+	thread_ends(w->slot, main_of_dying, 2);
+	pthread_exit(NULL);
+}
+
+void *
+worker_thread(void *arg)
+{
+	const struct worker_start *start = arg;
+	struct slot *slot = &start->shared->slots[start->index];
+	int status;
+
+	status = work(start, thread_dies);
+	slot->end_ns = slot->end_ns ? slot->end_ns : clock_ns();
+	thread_ends(slot, start->main_thread, 1);
+	return status == 0 ? NULL : (void *)1;
 }

@@ -15,8 +15,9 @@
  *           lost on the hardware without undefined behaviour in C.
  *
  * The object's name is unlinked as soon as it is open, and the semaphore's
- * too: the workers inherit the mappings across fork, and nothing of a run
- * stays in /dev/shm whatever is killed afterwards.
+ * too: worker processes inherit the mappings across fork, threads share
+ * them, and nothing of a run stays in /dev/shm whatever is killed
+ * afterwards.
  */
 #include <sys/mman.h>
 
@@ -30,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../counter.h"
+#include "../backends.h"
 #include "pause.h"
 
 /* Spins before a waiter yields its CPU to whoever holds the lock. */
@@ -48,10 +49,6 @@ struct shm_area {
 struct shm_state {
 	struct shm_area	*area;
 	sem_t		*sem;
-};
-
-static const char *const shm_locks[] = {
-	"mutex", "sem", "spin", "atomic", "none", NULL
 };
 
 static struct timespec
@@ -222,9 +219,9 @@ update_mutex(void *state, struct worker *w)
 }
 
 static int
-run_mutex(struct counter *c, struct worker *w)
+run_mutex(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_mutex);
+	return worker_loop(handle, w, update_mutex);
 }
 
 static inline int
@@ -234,9 +231,9 @@ update_sem(void *state, struct worker *w)
 }
 
 static int
-run_sem(struct counter *c, struct worker *w)
+run_sem(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_sem);
+	return worker_loop(handle, w, update_sem);
 }
 
 static inline int
@@ -246,9 +243,9 @@ update_spin(void *state, struct worker *w)
 }
 
 static int
-run_spin(struct counter *c, struct worker *w)
+run_spin(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_spin);
+	return worker_loop(handle, w, update_spin);
 }
 
 static inline int
@@ -258,9 +255,9 @@ update_atomic(void *state, struct worker *w)
 }
 
 static int
-run_atomic(struct counter *c, struct worker *w)
+run_atomic(void *handle, struct worker *w)
 {
-	return worker_loop(c, w, update_atomic);
+	return worker_loop(handle, w, update_atomic);
 }
 
 static inline int
@@ -277,14 +274,14 @@ update_none(void *state, struct worker *w)
  * says, and the report accepts any part of it.
  */
 static int
-run_none(struct counter *c, struct worker *worker)
+run_none(void *handle, struct worker *worker)
 {
-	struct shm_area *area = ((struct shm_state *)c->state)->area;
+	struct shm_area *area = ((struct shm_state *)handle)->area;
 	struct worker w = *worker;
 	uint64_t batch, i;
 
 	if (w.delay_ns != 0 || w.crash_at != 0)
-		return worker_loop(c, worker, update_none);
+		return worker_loop(handle, worker, update_none);
 	w.slot->span = SHM_NONE_BATCH;
 	while ((w.iterations == 0 || w.done < w.iterations) &&
 	    !atomic_load_explicit(w.stop, memory_order_relaxed)) {
@@ -306,10 +303,6 @@ run_none(struct counter *c, struct worker *worker)
 	worker->done = w.done;
 	return UPDATE_OK;
 }
-
-static int (*const shm_runs[])(struct counter *, struct worker *) = {
-	run_mutex, run_sem, run_spin, run_atomic, run_none,
-};
 
 static int
 init_mutex(pthread_mutex_t *mutex)
@@ -384,12 +377,8 @@ static int
 shm_create(struct counter *c, const struct run *run)
 {
 	struct shm_state *s;
-	size_t kind;
 	int fd, saved;
 
-	for (kind = 0; strcmp(shm_locks[kind], run->lock) != 0; kind++)
-		;
-	c->run = shm_runs[kind];
 	c->why = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
@@ -414,7 +403,8 @@ shm_create(struct counter *c, const struct run *run)
 	atomic_init(&s->area->spin, 0);
 	if (init_mutex(&s->area->mutex) == -1)
 		goto fail_mapped;
-	if (kind == SEM && (s->sem = open_semaphore()) == SEM_FAILED)
+	if (run->kind->run == run_sem &&
+	    (s->sem = open_semaphore()) == SEM_FAILED)
 		goto fail_mapped;
 	c->state = s;
 	return 0;
@@ -429,12 +419,22 @@ fail:
 	return -1;
 }
 
+/*
+ * Every worker shares the mapping and the semaphore, inherited across fork
+ * or simply there in the same process, and changes nothing of its own.
+ */
 static int
-shm_attach(struct counter *c, struct worker *w)
+shm_attach(struct counter *c, const struct run *run, void **handle)
 {
-	(void)c;	/* The mappings came across fork. */
-	(void)w;
+	(void)run;
+	*handle = c->state;
 	return UPDATE_OK;
+}
+
+static void
+shm_detach(void *handle)
+{
+	(void)handle;
 }
 
 static int
@@ -460,11 +460,65 @@ shm_destroy(struct counter *c)
 	c->state = NULL;
 }
 
-const struct counter_ops shm_backend = {
+static const struct lock_kind shm_kinds[] = {
+	{
+		.name = "mutex",
+		.words = "robust mutex",
+		.owner_words = "the thread that locked it",
+		.owner = OWNER_THREAD,
+		.death = DEATH_RECOVERED,
+		.death_words = "a robust mutex tells the next locker that its "
+		    "owner died, and that locker recovers it",
+		.run = run_mutex,
+	},
+	{
+		.name = "sem",
+		.words = "named semaphore",
+		.owner_words = "nobody",
+		.owner = OWNER_NOBODY,
+		.death = DEATH_ABANDONED,
+		.death_words = "a semaphore has no owner, so nothing gives it "
+		    "back when its holder dies",
+		.run = run_sem,
+	},
+	{
+		.name = "spin",
+		.words = "spinlock",
+		.owner_words = "nobody",
+		.owner = OWNER_NOBODY,
+		.death = DEATH_ABANDONED,
+		.death_words = "a spinlock is a word in memory, so nothing "
+		    "clears it when its holder dies",
+		.run = run_spin,
+	},
+	{
+		.name = "atomic",
+		.words = "atomic add, lock-free",
+		.owner_words = "nobody",
+		.owner = OWNER_NONE,
+		.death = DEATH_NOTHING,
+		.death_words = "there was no lock to hold",
+		.run = run_atomic,
+	},
+	{
+		.name = "none",
+		.words = "no lock",
+		.owner_words = "nobody",
+		.owner = OWNER_NONE,
+		.death = DEATH_NOTHING,
+		.death_words = "there was no lock to hold",
+		.run = run_none,
+	},
+	{ .name = NULL },
+};
+
+const struct backend shm_backend = {
 	.name = "shm",
-	.locks = shm_locks,
+	.where = "POSIX shared memory",
+	.kinds = shm_kinds,
 	.create = shm_create,
 	.attach = shm_attach,
+	.detach = shm_detach,
 	.value = shm_value,
 	.destroy = shm_destroy,
 };

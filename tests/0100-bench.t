@@ -30,13 +30,13 @@ is "$(json 'd["duration_s"], d["repeat"]')" "(0.05, 1)" "the settings"
 pc bench --lock=none -w 2 $tiny --format=csv
 is "$rc" 0 "bench csv: exit 0"
 is "$(head -n 1 out)" \
-    "backend,lock,workers,incrementers,decrementers,runs,ns_per_update,updates_per_s,wait_p50_ns,wait_p99_ns,fairness,cpu_s,exact_runs,most_lost" \
+    "backend,lock,as,workers,incrementers,decrementers,runs,ns_per_update,updates_per_s,wait_p50_ns,wait_p99_ns,fairness,cpu_s,exact_runs,most_lost" \
     "csv header"
-is "$(sed 1d out | cut -d, -f1-6 | tr '\n' ' ')" \
-    "file,none,2,1,1,1 shm,none,2,1,1,1 " "none runs on both backends"
-is "$(awk -F, '{ print NF }' out | sort -u)" 14 "every csv line has 14 fields"
-is "$(sed 1d out | cut -d, -f9,10 | sort -u)" "," "none has no wait percentiles"
-sed 1d out | while IFS=, read -r b l w i dd r ns ups p50 p99 f cpu exact lost; do
+is "$(sed 1d out | cut -d, -f1-7 | tr '\n' ' ')" \
+    "file,none,processes,2,1,1,1 shm,none,processes,2,1,1,1 " "none runs on both backends"
+is "$(awk -F, '{ print NF }' out | sort -u)" 15 "every csv line has 15 fields"
+is "$(sed 1d out | cut -d, -f10,11 | sort -u)" "," "none has no wait percentiles"
+sed 1d out | while IFS=, read -r b l as w i dd r ns ups p50 p99 f cpu exact lost; do
 	if [ "$exact" = 1 ]; then [ "$lost" = 0 ]; else [ "$lost" -gt 0 ]; fi ||
 	    echo "inconsistent: $b $l exact=$exact lost=$lost"
 done >bad
@@ -49,10 +49,10 @@ is "$(sed 1d out | cut -d, -f2 | tr '\n' ' ')" "mutex sem spin atomic none " \
 pc bench -b file -l none,ofd -w 1 $tiny
 is "$rc" 0 "table: exit 0"
 is "$(head -n 1 out | tr -s ' ')" \
-    "backend lock workers ns/update updates/s wait p50 wait p99 fairness cpu s exact" \
+    "backend lock as workers ns/update updates/s wait p50 wait p99 fairness cpu s exact" \
     "table header"
-is "$(sed 1d out | awk '{ print $1, $2, $3, $NF }' | tr '\n' ';')" \
-    "file none 1 yes;file ofd 1 yes;" "table rows"
+is "$(sed 1d out | awk '{ print $1, $2, $3, $4, $NF }' | tr '\n' ';')" \
+    "file none processes 1 yes;file ofd processes 1 yes;" "table rows"
 is "$(lines err)" 0 "nothing on stderr when it is not a terminal"
 
 # The chart: valid SVG, a line a kind with a point a count, a legend.

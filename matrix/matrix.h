@@ -1,6 +1,7 @@
 /*
- * proccount bench: timed runs over a matrix of lock kinds and worker
- * counts, summed up as a table, CSV or JSON, and optionally an SVG chart.
+ * proccount bench: timed runs over a matrix of lock kinds, processes or
+ * threads, and worker counts, summed up as a table, CSV or JSON, and
+ * optionally an SVG chart.
  */
 #ifndef PROCCOUNT_MATRIX_H
 #define PROCCOUNT_MATRIX_H
@@ -12,8 +13,9 @@
 
 /* One lock kind at one worker count, over its repeated runs. */
 struct cell {
-	const struct counter_ops *backend;
-	const char	*lock;
+	const struct backend *backend;
+	const struct lock_kind *kind;
+	bool		 threads;	/* the workers are threads */
 	unsigned	 workers;
 	unsigned	 runs;
 	double		 ns_per_update;	/* the median run's */

@@ -52,6 +52,12 @@ decade_label(int decade, char *label, size_t size)
 	    units[unit]);
 }
 
+static const char *
+as_words(const struct cell *c)
+{
+	return c->threads ? "threads" : "processes";
+}
+
 static size_t
 index_of(const unsigned *counts, size_t ncounts, unsigned workers)
 {
@@ -127,12 +133,14 @@ plot_svg(FILE *to, const struct cell *cells, size_t ncells,
 		const char *color = colors[series % (sizeof(colors) /
 		    sizeof(colors[0]))];
 
-		for (j = i; j < ncells && cells[j].backend == cells[i].backend &&
-		    strcmp(cells[j].lock, cells[i].lock) == 0; j++)
+		for (j = i; j < ncells && cells[j].kind == cells[i].kind &&
+		    cells[j].threads == cells[i].threads; j++)
 			;
 		fprintf(to, "<polyline class=\"series\" data-lock=\"%s %s\" "
-		    "fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-		    cells[i].backend->name, cells[i].lock, color);
+		    "data-as=\"%s\" fill=\"none\" stroke=\"%s\" "
+		    "stroke-width=\"2\"%s points=\"", cells[i].backend->name,
+		    cells[i].kind->name, as_words(&cells[i]), color,
+		    cells[i].threads ? " stroke-dasharray=\"7 4\"" : "");
 		for (size_t k = i; k < j; k++)
 			fprintf(to, "%s%.1f,%.1f", k == i ? "" : " ",
 			    x_of(index_of(counts, ncounts, cells[k].workers),
@@ -140,17 +148,22 @@ plot_svg(FILE *to, const struct cell *cells, size_t ncells,
 		fprintf(to, "\"/>\n");
 		for (size_t k = i; k < j; k++)
 			fprintf(to, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
-			    "fill=\"%s\"><title>%s %s, %u workers: %.1f "
+			    "fill=\"%s\"><title>%s %s, %u %s: %.1f "
 			    "ns</title></circle>\n",
 			    x_of(index_of(counts, ncounts, cells[k].workers),
 			    ncounts), y_of(cells[k].ns_per_update, low, high),
-			    color, cells[k].backend->name, cells[k].lock,
-			    cells[k].workers, cells[k].ns_per_update);
-		fprintf(to, "<rect x=\"%d\" y=\"%zu\" width=\"14\" height=\"3\" "
-		    "fill=\"%s\"/>\n<text class=\"legend\" x=\"%d\" y=\"%zu\">"
-		    "%s %s</text>\n", WIDTH - RIGHT + 20, TOP + 8 + series * 20,
-		    color, WIDTH - RIGHT + 40, TOP + 13 + series * 20,
-		    cells[i].backend->name, cells[i].lock);
+			    color, cells[k].backend->name, cells[k].kind->name,
+			    cells[k].workers, as_words(&cells[k]),
+			    cells[k].ns_per_update);
+		/* The legend's sample is the line itself, dashes and all. */
+		fprintf(to, "<line x1=\"%d\" y1=\"%zu\" x2=\"%d\" y2=\"%zu\" "
+		    "stroke=\"%s\" stroke-width=\"2\"%s/>\n<text class=\"legend\" "
+		    "x=\"%d\" y=\"%zu\">%s %s%s</text>\n", WIDTH - RIGHT + 12,
+		    TOP + 9 + series * 20, WIDTH - RIGHT + 36,
+		    TOP + 9 + series * 20, color, cells[i].threads ?
+		    " stroke-dasharray=\"7 4\"" : "", WIDTH - RIGHT + 42,
+		    TOP + 13 + series * 20, cells[i].backend->name,
+		    cells[i].kind->name, cells[i].threads ? " threads" : "");
 	}
 	fprintf(to, "</svg>\n");
 }

@@ -1,21 +1,22 @@
 /*
- * proccount bench: for each lock kind chosen and each worker count, timed
- * runs repeated --repeat times; the median run by ns/update gives the
- * row's figures, and one more run with --latency gives the lock kinds'
- * wait percentiles, since recording them slows the lock down.  Prints a
- * table, CSV or JSON, and writes an SVG chart with --plot.
+ * proccount bench: for each lock kind chosen, each way of running the
+ * workers (processes, threads) and each worker count, timed runs repeated
+ * --repeat times; the median run by ns/update gives the row's figures, and
+ * one more run with --latency gives the lock kinds' wait percentiles,
+ * since recording them slows the lock down.  Prints a table, CSV or JSON,
+ * and writes an SVG chart with --plot.
  */
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../parse.h"
+#include "../cli.h"
+#include "../report.h"
 #include "../run.h"
 #include "matrix.h"
 #include "plot.h"
@@ -23,17 +24,18 @@
 #define MAX_REPEAT	100
 #define MAX_KINDS	16
 #define MAX_COUNTS	32
-#define SECOND		1000000000ULL
 
 enum format { TABLE, CSV, JSON };
 
 struct bench {
-	const struct counter_ops *backend;	/* NULL: as each kind says */
+	const struct backend *backend;	/* NULL: as each kind says */
 	struct {
-		const struct counter_ops *backend;
-		const char	*lock;
+		const struct backend *backend;
+		const struct lock_kind *kind;
 	}		 kinds[MAX_KINDS];
 	size_t		 nkinds;
+	bool		 as_processes;
+	bool		 as_threads;
 	unsigned	 counts[MAX_COUNTS];
 	size_t		 ncounts;
 	uint64_t	 duration_ns;
@@ -46,8 +48,8 @@ struct bench {
 
 static const char bench_usage[] =
 "usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
-"                       [--duration=duration] [--repeat=n] [--format=table|csv|json]\n"
-"                       [--plot=file.svg] [-f path]\n"
+"                       [--duration=duration] [--repeat=n] [--as=processes,threads]\n"
+"                       [--format=table|csv|json] [--plot=file.svg] [-f path]\n"
 "\n"
 "Timed runs of each lock kind at each worker count (half incrementers),\n"
 "repeated; prints the median run's ns/update, updates/s, lock wait p50 and\n"
@@ -58,92 +60,67 @@ static const char bench_usage[] =
 "  -w, --workers=N,...      worker counts (default 1,2,4,8)\n"
 "  -t, --duration=DURATION  each run's length (default 1s)\n"
 "  -r, --repeat=N           runs per row (default 3)\n"
+"      --as=processes,threads  what the workers are (default processes)\n"
 "      --format=FORMAT      table (default), csv or json\n"
 "      --plot=FILE.svg      also write a chart of ns/update\n"
 "  -f, --file=PATH          the file backend's counter (default counter.txt)\n"
 "  -h, --help               print this help\n";
 
-static int __attribute__((format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s bench: ", program_invocation_short_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try proccount bench --help)\n");
-	return EXIT_USAGE;
-}
-
-static const struct counter_ops *const backends[] = {
-	&file_backend, &shm_backend,
-};
-
-static int
-add_kind(struct bench *b, const struct counter_ops *backend,
-    const char *lock)
+static void
+add_kind(struct bench *b, const struct backend *backend,
+    const struct lock_kind *kind)
 {
 	size_t i;
 
 	for (i = 0; i < b->nkinds; i++)
-		if (b->kinds[i].backend == backend &&
-		    strcmp(b->kinds[i].lock, lock) == 0)
-			return 0;
+		if (b->kinds[i].kind == kind)
+			return;
 	if (b->nkinds == MAX_KINDS)
-		return usage_error("too many lock kinds");
+		cli_usage("too many lock kinds");
 	b->kinds[b->nkinds].backend = backend;
-	b->kinds[b->nkinds].lock = lock;
+	b->kinds[b->nkinds].kind = kind;
 	b->nkinds++;
-	return 0;
 }
 
 /*
- * The kinds to run: those named, each on the backend that offers it (none
- * on both), or every kind of the chosen backends.
+ * The kinds to run: those named, each on the backend that offers it (a
+ * kind that several offer, such as none, on each of them), or every kind
+ * of the chosen backends.
  */
-static int
+static void
 choose_kinds(struct bench *b, char *list)
 {
-	size_t i, j;
-	char *kind, *rest = list;
+	const struct lock_kind *kind;
+	const struct backend *backend;
+	char *name, *rest = list;
 	bool found;
-	int status;
+	size_t i;
 
-	for (i = 0; i < 2; i++)
-		if (list == NULL && (b->backend == NULL ||
-		    b->backend == backends[i]))
-			for (j = 0; backends[i]->locks[j] != NULL; j++)
-				if ((status = add_kind(b, backends[i],
-				    backends[i]->locks[j])) != 0)
-					return status;
+	for (i = 0; list == NULL && backends[i] != NULL; i++)
+		if (b->backend == NULL || b->backend == backends[i])
+			for (kind = backends[i]->kinds; kind->name != NULL;
+			    kind++)
+				add_kind(b, backends[i], kind);
 	if (list == NULL)
-		return 0;
+		return;
 	if (*list == '\0')
-		return usage_error("--lock: no kind named");
-	while ((kind = strsep(&rest, ",")) != NULL) {
+		cli_usage("--lock: no kind named");
+	while ((name = strsep(&rest, ",")) != NULL) {
 		found = false;
-		for (i = 0; i < 2; i++) {
+		for (i = 0; backends[i] != NULL; i++) {
 			if (b->backend != NULL && b->backend != backends[i])
 				continue;
-			for (j = 0; backends[i]->locks[j] != NULL; j++) {
-				if (strcmp(backends[i]->locks[j], kind) != 0)
-					continue;
+			if ((kind = kind_named(backends[i], name)) != NULL) {
+				add_kind(b, backends[i], kind);
 				found = true;
-				if ((status = add_kind(b, backends[i],
-				    backends[i]->locks[j])) != 0)
-					return status;
 			}
 		}
-		if (!found && b->backend != NULL)
-			return usage_error("the %s backend has no lock kind "
-			    "'%s'", b->backend->name, kind);
-		if (!found)
-			return usage_error("no backend has a lock kind '%s': "
-			    "choose flock, fcntl, ofd, mutex, sem, spin, "
-			    "atomic or none", kind);
+		if (!found) {
+			/* Complains in the words of a single run. */
+			backend = b->backend;
+			cli_kind(&backend, name);
+		}
 	}
-	return 0;
 }
 
 static int
@@ -154,41 +131,35 @@ by_number(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int
+static void
 choose_counts(struct bench *b, char *list)
 {
-	const char *why;
 	char *count, *rest = list;
 	uint64_t value;
 	size_t i;
 
 	b->ncounts = 0;
 	if (*list == '\0')
-		return usage_error("--workers: no count given");
+		cli_usage("--workers: no count given");
 	while ((count = strsep(&rest, ",")) != NULL) {
-		if (parse_count(count, MAX_WORKERS, &value, &why) == -1)
-			return usage_error("--workers '%s': %s", count, why);
-		if (value == 0)
-			return usage_error("--workers '%s': must be at least 1",
-			    count);
+		value = cli_count("workers", count, 1, MAX_WORKERS);
 		for (i = 0; i < b->ncounts; i++)
 			if (b->counts[i] == value)
-				return usage_error("--workers: %s is listed "
-				    "twice", count);
+				cli_usage("--workers: %s is listed twice",
+				    count);
 		if (b->ncounts == MAX_COUNTS)
-			return usage_error("--workers: at most %d counts",
-			    MAX_COUNTS);
+			cli_usage("--workers: at most %d counts", MAX_COUNTS);
 		b->counts[b->ncounts++] = (unsigned)value;
 	}
 	qsort(b->counts, b->ncounts, sizeof(b->counts[0]), by_number);
-	return 0;
 }
 
-static int
+static void
 parse_bench(int argc, char **argv, struct bench *b)
 {
-	enum { OPT_FORMAT = 256, OPT_PLOT };
+	enum { OPT_AS = 256, OPT_FORMAT, OPT_PLOT };
 	static const struct option options[] = {
+		{ "as",		required_argument,	NULL, OPT_AS },
 		{ "backend",	required_argument,	NULL, 'b' },
 		{ "duration",	required_argument,	NULL, 't' },
 		{ "file",	required_argument,	NULL, 'f' },
@@ -202,27 +173,20 @@ parse_bench(int argc, char **argv, struct bench *b)
 	};
 	char workers[] = "1,2,4,8";
 	char *locks = NULL, *counts = workers;
-	const char *why;
-	uint64_t value;
 	int opt;
 
 	optind = 1;
 	opterr = 0;
+	b->as_processes = true;
 	while ((opt = getopt_long(argc, argv, ":b:f:hl:r:t:w:", options,
 	    NULL)) != -1) {
 		switch (opt) {
 		case 'b':
-			if (strcmp(optarg, "file") == 0)
-				b->backend = &file_backend;
-			else if (strcmp(optarg, "shm") == 0)
-				b->backend = &shm_backend;
-			else
-				return usage_error("unknown backend '%s': "
-				    "choose file or shm", optarg);
+			b->backend = cli_backend(optarg);
 			break;
 		case 'f':
 			if (*optarg == '\0')
-				return usage_error("--file: the path is empty");
+				cli_usage("--file: the path is empty");
 			b->path = optarg;
 			break;
 		case 'h':
@@ -232,26 +196,18 @@ parse_bench(int argc, char **argv, struct bench *b)
 			locks = optarg;
 			break;
 		case 'r':
-			if (parse_count(optarg, MAX_REPEAT, &value, &why) == -1)
-				return usage_error("--repeat '%s': %s", optarg,
-				    why);
-			if (value == 0)
-				return usage_error("--repeat '%s': must be at "
-				    "least 1", optarg);
-			b->repeat = (unsigned)value;
+			b->repeat = (unsigned)cli_count("repeat", optarg, 1,
+			    MAX_REPEAT);
 			break;
 		case 't':
-			if (parse_duration(optarg, 3600 * SECOND, &value,
-			    &why) == -1)
-				return usage_error("--duration '%s': %s",
-				    optarg, why);
-			if (value == 0)
-				return usage_error("--duration '%s': must be "
-				    "more than zero", optarg);
-			b->duration_ns = value;
+			b->duration_ns = cli_duration("duration", optarg,
+			    3600 * SECOND, false);
 			break;
 		case 'w':
 			counts = optarg;
+			break;
+		case OPT_AS:
+			cli_as(optarg, &b->as_processes, &b->as_threads);
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "table") == 0)
@@ -261,34 +217,26 @@ parse_bench(int argc, char **argv, struct bench *b)
 			else if (strcmp(optarg, "json") == 0)
 				b->format = JSON;
 			else
-				return usage_error("unknown format '%s': "
-				    "choose table, csv or json", optarg);
+				cli_usage("unknown format '%s': choose table, "
+				    "csv or json", optarg);
 			break;
 		case OPT_PLOT:
 			if (*optarg == '\0')
-				return usage_error("--plot: the path is empty");
+				cli_usage("--plot: the path is empty");
 			b->plot = optarg;
 			break;
-		case ':':
-			return usage_error("option '%s' needs a value",
-			    argv[optind - 1]);
 		default:
-			if (optopt != 0)
-				return usage_error("unknown option '-%c'",
-				    optopt);
-			return usage_error("unknown option '%s'",
-			    argv[optind - 1]);
+			cli_bad_option(argv, opt);
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (b->path != NULL && b->backend == &shm_backend)
-		return usage_error("--file is for the file backend");
+		cli_usage("unexpected argument '%s'", argv[optind]);
+	if (b->path != NULL && b->backend != NULL && !b->backend->shares_fd)
+		cli_usage("--file is for the file backend");
 	if (b->path == NULL)
 		b->path = "counter.txt";
-	if ((opt = choose_kinds(b, locks)) != 0)
-		return opt;
-	return choose_counts(b, counts);
+	choose_kinds(b, locks);
+	choose_counts(b, counts);
 }
 
 /* One run's figures, to find the median run by speed. */
@@ -314,8 +262,9 @@ show_cell(const struct bench *b, size_t at, size_t cells,
 {
 	if (b->quiet_progress)
 		return;
-	fprintf(stderr, "\r[%zu/%zu] %s %s, %u %s: %s\033[K", at + 1, cells,
-	    c->backend->name, c->lock, c->workers,
+	fprintf(stderr, "\r[%zu/%zu] %s %s, %u %s: %s\033[K", at + 1,
+	    cells, c->backend->name, c->kind->name, c->workers,
+	    c->threads ? (c->workers == 1 ? "thread" : "threads") :
 	    c->workers == 1 ? "worker" : "workers", what);
 	fflush(stderr);
 }
@@ -345,7 +294,8 @@ measure(const struct bench *b, struct cell *c, size_t at, size_t cells)
 {
 	struct run run = {
 		.backend = c->backend,
-		.lock = c->lock,
+		.kind = c->kind,
+		.threads = c->threads,
 		.path = b->path,
 		.incrementers = (c->workers + 1) / 2,
 		.decrementers = c->workers / 2,
@@ -378,7 +328,7 @@ measure(const struct bench *b, struct cell *c, size_t at, size_t cells)
 	c->fairness = samples[(b->repeat - 1) / 2].fairness;
 	c->cpu_s = samples[(b->repeat - 1) / 2].cpu_s;
 	c->updates_per_s = c->ns_per_update > 0 ? 1e9 / c->ns_per_update : 0;
-	if (strcmp(c->lock, "none") == 0 || strcmp(c->lock, "atomic") == 0)
+	if (!kind_locks(c->kind))
 		return 0;
 	show_cell(b, at, cells, c, "latency run");
 	run.latency = true;
@@ -390,6 +340,12 @@ measure(const struct bench *b, struct cell *c, size_t at, size_t cells)
 	c->wait_p99_ns = histogram_percentile(&wait, 0.99);
 	run_free(&r);
 	return 0;
+}
+
+static const char *
+cell_as(const struct cell *c)
+{
+	return c->threads ? "threads" : "processes";
 }
 
 static void
@@ -407,8 +363,9 @@ print_table(const struct cell *cells, size_t n)
 	char exact[32], p50[24], p99[24];
 	size_t i;
 
-	printf("%-7s %-7s %7s %11s %12s %9s %9s %8s %7s  %s\n", "backend",
-	    "lock", "workers", "ns/update", "updates/s", "wait p50",
+	printf("%-7s %-7s %-9s %7s %11s %12s %9s %9s %8s %7s  %s\n",
+	    "backend", "lock", "as", "workers", "ns/update", "updates/s",
+	    "wait p50",
 	    "wait p99", "fairness", "cpu s", "exact");
 	for (i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
@@ -418,8 +375,9 @@ print_table(const struct cell *cells, size_t n)
 		    (unsigned long long)c->wait_p50_ns);
 		snprintf(p99, sizeof(p99), c->has_wait ? "%llu" : "-",
 		    (unsigned long long)c->wait_p99_ns);
-		printf("%-7s %-7s %7u %11.1f %12.0f %9s %9s %8.4f %7.2f  %s\n",
-		    c->backend->name, c->lock, c->workers, c->ns_per_update,
+		printf("%-7s %-7s %-9s %7u %11.1f %12.0f %9s %9s %8.4f %7.2f  "
+		    "%s\n", c->backend->name, c->kind->name, cell_as(c),
+		    c->workers, c->ns_per_update,
 		    c->updates_per_s, p50, p99, c->fairness, c->cpu_s, exact);
 	}
 }
@@ -429,14 +387,15 @@ print_csv(const struct cell *cells, size_t n)
 {
 	size_t i;
 
-	printf("backend,lock,workers,incrementers,decrementers,runs,"
+	printf("backend,lock,as,workers,incrementers,decrementers,runs,"
 	    "ns_per_update,updates_per_s,wait_p50_ns,wait_p99_ns,fairness,"
 	    "cpu_s,exact_runs,most_lost\n");
 	for (i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 
-		printf("%s,%s,%u,%u,%u,%u,%.1f,%.0f,", c->backend->name,
-		    c->lock, c->workers, (c->workers + 1) / 2, c->workers / 2,
+		printf("%s,%s,%s,%u,%u,%u,%u,%.1f,%.0f,", c->backend->name,
+		    c->kind->name, cell_as(c), c->workers,
+		    (c->workers + 1) / 2, c->workers / 2,
 		    c->runs, c->ns_per_update, c->updates_per_s);
 		if (c->has_wait)
 			printf("%llu,%llu,", (unsigned long long)c->wait_p50_ns,
@@ -463,10 +422,11 @@ print_json(const struct bench *b, const struct cell *cells, size_t n)
 	for (i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 
-		printf("%s{\"backend\":\"%s\",\"lock\":\"%s\",\"workers\":%u,"
-		    "\"incrementers\":%u,\"decrementers\":%u,\"runs\":%u,"
-		    "\"ns_per_update\":%.1f,\"updates_per_s\":%.0f,",
-		    i ? "," : "", c->backend->name, c->lock, c->workers,
+		printf("%s{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
+		    "\"workers\":%u,\"incrementers\":%u,\"decrementers\":%u,"
+		    "\"runs\":%u,\"ns_per_update\":%.1f,"
+		    "\"updates_per_s\":%.0f,", i ? "," : "", c->backend->name,
+		    c->kind->name, cell_as(c), c->workers,
 		    (c->workers + 1) / 2, c->workers / 2, c->runs,
 		    c->ns_per_update, c->updates_per_s);
 		if (c->has_wait)
@@ -491,25 +451,28 @@ bench_main(int argc, char **argv)
 		.repeat = 3,
 	};
 	struct cell *cells;
-	size_t n, i, k, w;
+	size_t n, i, k, a, w;
 	FILE *plot = NULL;
 	int status = 0;
 
-	if ((status = parse_bench(argc, argv, &b)) != 0)
-		return status;
+	parse_bench(argc, argv, &b);
 	b.quiet_progress = !isatty(STDERR_FILENO);
-	n = b.nkinds * b.ncounts;
+	n = b.nkinds * b.ncounts * (b.as_processes + b.as_threads);
 	if ((cells = calloc(n, sizeof(*cells))) == NULL)
 		err(EXIT_SYSTEM, "bench");
 	/* Open the chart first: a path that cannot be written fails now. */
 	if (b.plot != NULL && (plot = fopen(b.plot, "w")) == NULL)
 		err(EXIT_SYSTEM, "%s", b.plot);
+	/* A kind's cells: by processes, then threads, then by count. */
 	for (k = 0, i = 0; k < b.nkinds; k++)
-		for (w = 0; w < b.ncounts; w++, i++) {
-			cells[i].backend = b.kinds[k].backend;
-			cells[i].lock = b.kinds[k].lock;
-			cells[i].workers = b.counts[w];
-		}
+		for (a = 0; a < 2; a++)
+			for (w = 0; w < b.ncounts &&
+			    (a == 0 ? b.as_processes : b.as_threads); w++, i++) {
+				cells[i].backend = b.kinds[k].backend;
+				cells[i].kind = b.kinds[k].kind;
+				cells[i].threads = a == 1;
+				cells[i].workers = b.counts[w];
+			}
 	for (i = 0; i < n && status == 0; i++)
 		status = measure(&b, &cells[i], i, n);
 	if (!b.quiet_progress)

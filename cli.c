@@ -1,0 +1,128 @@
+/*
+ * The command lines' shared helpers.  Each reader either returns what it
+ * read or ends proccount with a usage error naming the option, the value
+ * and what is wrong with it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "judge.h"
+#include "parse.h"
+
+static const char *command = "proccount";
+
+void
+cli_begin(const char *name)
+{
+	command = name;
+}
+
+void
+cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try %s --help)\n", command);
+	exit(EXIT_USAGE);
+}
+
+void
+cli_bad_option(char **argv, int opt)
+{
+	if (opt == ':')
+		cli_usage("option '%s' needs a value", argv[optind - 1]);
+	if (optopt != 0)
+		cli_usage("unknown option '-%c'", optopt);
+	cli_usage("unknown option '%s'", argv[optind - 1]);
+}
+
+uint64_t
+cli_count(const char *option, const char *arg, uint64_t min, uint64_t max)
+{
+	const char *why;
+	uint64_t value;
+
+	if (parse_count(arg, max, &value, &why) == -1)
+		cli_usage("--%s '%s': %s", option, arg, why);
+	if (value < min)
+		cli_usage("--%s '%s': must be at least %llu", option, arg,
+		    (unsigned long long)min);
+	return value;
+}
+
+uint64_t
+cli_duration(const char *option, const char *arg, uint64_t max, bool zero_ok)
+{
+	const char *why;
+	uint64_t value;
+
+	if (parse_duration(arg, max, &value, &why) == -1)
+		cli_usage("--%s '%s': %s", option, arg, why);
+	if (value == 0 && !zero_ok)
+		cli_usage("--%s '%s': must be more than zero", option, arg);
+	return value;
+}
+
+const struct backend *
+cli_backend(const char *name)
+{
+	const struct backend *backend = backend_named(name);
+	char list[128] = "";
+	size_t i, len = 0;
+
+	if (backend != NULL)
+		return backend;
+	for (i = 0; backends[i] != NULL && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		    i == 0 ? "" : backends[i + 1] ? ", " : " or ",
+		    backends[i]->name);
+	cli_usage("unknown backend '%s': choose %s", name, list);
+}
+
+const struct lock_kind *
+cli_kind(const struct backend **backend, const char *name)
+{
+	const struct lock_kind *kind;
+	char list[256];
+
+	if (*backend == NULL)
+		*backend = backend_offering(name);
+	if (*backend != NULL && (kind = kind_named(*backend, name)) != NULL)
+		return kind;
+	kinds_list(*backend, list, sizeof(list));
+	if (*backend == NULL)
+		cli_usage("no backend has a lock kind '%s': choose %s", name,
+		    list);
+	cli_usage("the %s backend has no lock kind '%s': choose %s",
+	    (*backend)->name, name, list);
+}
+
+void
+cli_as(const char *list, bool *processes, bool *threads)
+{
+	const char *at = list;
+	size_t len;
+
+	*processes = *threads = false;
+	if (*list == '\0')
+		cli_usage("--as: choose processes, threads or both");
+	for (; *at != '\0'; at += len + (at[len] == ',')) {
+		len = strcspn(at, ",");
+		if (len == 9 && strncmp(at, "processes", len) == 0)
+			*processes = true;
+		else if (len == 7 && strncmp(at, "threads", len) == 0)
+			*threads = true;
+		else
+			cli_usage("--as '%s': choose processes, threads or "
+			    "both", list);
+	}
+}

@@ -1,0 +1,46 @@
+/*
+ * The verdict on a run: from what each worker reports it did and the final
+ * value, whether the count is exact, and the exit status the run earns.
+ * Pure functions of their inputs, so the unit tests can judge made-up
+ * outcomes.
+ */
+#ifndef PROCCOUNT_JUDGE_H
+#define PROCCOUNT_JUDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "counter.h"
+#include "procs/procs.h"
+
+#define EXIT_CORRECT	0
+#define EXIT_LOST	1
+#define EXIT_USAGE	2
+#define EXIT_SYSTEM	3
+#define EXIT_UNFINISHED	4
+
+struct verdict {
+	long long	 final;
+	long long	 expected;	/* from the updates each worker completed */
+	long long	 drift;		/* final - expected */
+	bool		 correct;
+	uint64_t	 updates;	/* completed, summed over the workers */
+	unsigned	 landed;	/* updates of killed workers, made but not
+					   counted by them, that the value shows */
+	unsigned	 killed;	/* workers that died, not by proccount */
+	unsigned	 timed_out;
+	uint32_t	 recoveries;	/* robust mutex taken from a dead owner */
+	double		 user_s;
+	double		 system_s;
+	long		 max_rss_kb;
+	uint64_t	 fewest;	/* updates of the least and most active */
+	uint64_t	 most;
+	double		 fairness;	/* Jain's index over workers' updates */
+};
+
+void	judge(const struct run *, const struct outcome *, long long final,
+	    struct verdict *);
+/* The exit status of a judged run: 0, 1, 4 or 128 + a signal. */
+int	verdict_status(const struct outcome *, const struct verdict *);
+
+#endif
