@@ -1,3 +1,190 @@
-/* placeholder until written */
+/*
+ * The verdict, judged on made-up outcomes: an exact count, lost updates, a
+ * killed worker's unsure update, a wrapped counter, the exit statuses, and
+ * what the text report says of each.
+ */
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../backends.h"
+#include "../judge.h"
+#include "../report.h"
 #include "tap.h"
-int main(void) { return done_testing(); }
+
+static struct worker_result workers[4];
+static struct outcome out;
+static struct run run;
+
+/* n workers, the first half incrementers, each having made done updates. */
+static void
+made_up(const char *backend, const char *kind, long long start, unsigned n,
+    uint64_t done)
+{
+	unsigned i;
+
+	memset(workers, 0, sizeof(workers));
+	memset(&out, 0, sizeof(out));
+	memset(&run, 0, sizeof(run));
+	run.backend = backend_named(backend);
+	run.kind = kind_named(run.backend, kind);
+	run.start = start;
+	run.iterations = done;
+	run.incrementers = (n + 1) / 2;
+	run.decrementers = n / 2;
+	for (i = 0; i < n; i++) {
+		workers[i].pid = 100 + (pid_t)i;
+		workers[i].delta = i < run.incrementers ? 1 : -1;
+		workers[i].done = done;
+	}
+	out.nworkers = n;
+	out.workers = workers;
+	out.elapsed_ns = 1000000;
+}
+
+/* The text report of the made-up outcome, judged with final. */
+static char *
+text_of(long long final, struct verdict *v)
+{
+	struct counter c = { .ops = run.backend };
+	char *text = NULL;
+	size_t size = 0;
+	FILE *to;
+
+	strcpy(c.name, "counter.txt");
+	judge(&run, &out, final, v);
+	if ((to = open_memstream(&text, &size)) == NULL)
+		abort();
+	report_text(to, &run, &c, &out, v, false);
+	fclose(to);
+	return text;
+}
+
+static int
+has(const char *text, const char *line)
+{
+	return strstr(text, line) != NULL;
+}
+
+int
+main(void)
+{
+	struct verdict v;
+	char *text;
+
+	made_up("shm", "mutex", 5, 2, 10);
+	text = text_of(5, &v);
+	is_int(v.expected, 5, "exact: expected is start plus the updates made");
+	is_int(v.drift, 0, "exact: no drift");
+	ok(v.correct, "exact: correct");
+	is_int(v.updates, 20, "exact: every update counted");
+	is_int(verdict_status(&out, &v), EXIT_CORRECT, "exact: exit 0");
+	ok(has(text, "\nfinal 5, expected 5: correct\n"), "exact: text says so");
+	ok(v.fairness == 1.0, "exact: equal workers, fairness 1");
+	free(text);
+
+	made_up("shm", "none", 5, 2, 10);
+	text = text_of(3, &v);
+	is_int(v.drift, -2, "lost: drift is final minus expected");
+	ok(!v.correct, "lost: not correct");
+	is_int(verdict_status(&out, &v), EXIT_LOST, "lost: exit 1");
+	ok(has(text, "\nfinal 3, expected 5: off by -2, updates were lost\n"),
+	    "lost: the text says updates were lost");
+	ok(!has(text, "correct"), "lost: the text never says correct");
+	free(text);
+
+	/* A killed incrementer, mid-update: its write may or may not land. */
+	made_up("shm", "mutex", 0, 2, 10);
+	workers[0].end = END_KILLED;
+	workers[0].signal = SIGKILL;
+	workers[0].done = 4;
+	workers[0].unsure = 1;
+	text = text_of(-5, &v);
+	ok(v.correct && v.landed == 1 && v.expected == -5,
+	    "unsure: the update that landed is counted");
+	is_int(v.killed, 1, "unsure: one worker killed");
+	ok(has(text, "(counting 1 update of a killed worker that landed)"),
+	    "unsure: the text says it landed");
+	free(text);
+	text = text_of(-6, &v);
+	ok(v.correct && v.landed == 0 && v.expected == -6,
+	    "unsure: the update that did not land is not");
+	free(text);
+	text = text_of(-4, &v);
+	ok(!v.correct && v.drift == 2, "unsure: one more is a loss");
+	free(text);
+	text = text_of(-7, &v);
+	ok(!v.correct && v.drift == -1,
+	    "unsure: an incrementer's unsure update cannot lower the count");
+	free(text);
+
+	/* A thread that died is a death too. */
+	workers[0].end = END_THREAD_DIED;
+	workers[0].signal = 0;
+	text = text_of(-5, &v);
+	is_int(v.killed, 1, "a thread's pthread_exit counts as a death");
+	ok(has(text, "worker 100 (inc) ended by pthread_exit"),
+	    "the text names the thread that died");
+	free(text);
+
+	/* Wrapping past the end of the range is judged the same way. */
+	made_up("shm", "mutex", LLONG_MAX, 1, 3);
+	text = text_of(LLONG_MIN + 2, &v);
+	ok(v.correct && v.expected == LLONG_MIN + 2,
+	    "wrapped: the count wraps as the counter does");
+	free(text);
+	text = text_of(LLONG_MAX, &v);
+	is_int(v.drift, -3, "wrapped: a loss across the wrap is exact");
+	free(text);
+
+	/* How the run ended decides the status before the count does. */
+	made_up("shm", "sem", 0, 2, 10);
+	out.end = RUN_DEADLOCK;
+	text = text_of(0, &v);
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "deadlock: exit 4");
+	free(text);
+	out.end = RUN_INTERRUPTED;
+	out.signal = SIGINT;
+	text = text_of(0, &v);
+	is_int(verdict_status(&out, &v), 128 + SIGINT, "interrupted: 128 + N");
+	ok(has(text, "interrupted by SIGINT"), "interrupted: the text says so");
+	free(text);
+	out.end = RUN_COMPLETED;
+	workers[1].end = END_TIMED_OUT;
+	text = text_of(0, &v);
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "timed out: exit 4");
+	free(text);
+
+	/* Unfair workers. */
+	made_up("shm", "spin", 0, 2, 10);
+	workers[1].done = 0;
+	text = text_of(10, &v);
+	ok(v.fairness == 0.5, "one worker did all: fairness 1/2");
+	free(text);
+
+	/* A lock that excludes nobody says why, before the verdict. */
+	made_up("file", "fcntl", 0, 2, 10);
+	run.threads = true;
+	text = text_of(0, &v);
+	ok(has(text, "x 10 updates\nno exclusion: the fcntl record lock "
+	    "belongs to the process: "), "fcntl, threads: why, first");
+	ok(has(text, "1 incrementer thread + 1 decrementer thread"),
+	    "threads: the first line says they are threads");
+	free(text);
+	made_up("file", "ofd", 0, 2, 10);
+	run.share_fd = true;
+	text = text_of(1, &v);
+	ok(has(text, "no exclusion: the OFD record lock belongs to the open "
+	    "file description: every worker uses the same one"),
+	    "ofd, --share-fd: why");
+	ok(has(text, "off by +1, updates were lost"),
+	    "ofd, --share-fd: the verdict stays the count's");
+	free(text);
+	made_up("file", "flock", 0, 2, 10);
+	text = text_of(0, &v);
+	ok(!has(text, "no exclusion"), "flock, own descriptors: it excludes");
+	free(text);
+	return done_testing();
+}
