@@ -35,14 +35,33 @@ cli_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/*
+ * getopt_long leaves a long option's own value in optopt when it refuses
+ * it, so a long option is named from the word as it was typed.
+ */
 void
-cli_bad_option(char **argv, int opt)
+cli_bad_option(char **argv, int opt, const struct option *options)
 {
+	const char *word = argv[optind - 1];
+	const struct option *o;
+	size_t len;
+
+	if (strncmp(word, "--", 2) == 0) {
+		len = strcspn(word + 2, "=");
+		for (o = options; o->name != NULL; o++)
+			if (strlen(o->name) == len &&
+			    strncmp(o->name, word + 2, len) == 0)
+				break;
+		if (o->name != NULL && o->has_arg == no_argument &&
+		    word[2 + len] == '=')
+			cli_usage("option '--%s' takes no value", o->name);
+		if (o->name != NULL && opt == ':')
+			cli_usage("option '--%s' needs a value", o->name);
+		cli_usage("unknown option '%.*s'", (int)len + 2, word);
+	}
 	if (opt == ':')
-		cli_usage("option '%s' needs a value", argv[optind - 1]);
-	if (optopt != 0)
-		cli_usage("unknown option '-%c'", optopt);
-	cli_usage("unknown option '%s'", argv[optind - 1]);
+		cli_usage("option '-%c' needs a value", optopt);
+	cli_usage("unknown option '-%c'", optopt);
 }
 
 uint64_t

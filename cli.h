@@ -19,7 +19,9 @@ void	cli_begin(const char *command);
 void	cli_usage(const char *, ...)
 	    __attribute__((noreturn, format(printf, 1, 2)));
 /* After getopt_long returned ':' or '?'. */
-void	cli_bad_option(char **argv, int opt) __attribute__((noreturn));
+struct option;
+void	cli_bad_option(char **argv, int opt, const struct option *)
+	    __attribute__((noreturn));
 
 uint64_t cli_count(const char *option, const char *arg, uint64_t min,
 	    uint64_t max);

@@ -228,7 +228,7 @@ parse_options(int argc, char **argv, struct settings *s)
 			    optarg, MAX_TIMEOUT, false);
 			break;
 		default:
-			cli_bad_option(argv, opt);
+			cli_bad_option(argv, opt, options);
 		}
 	}
 	if (optind < argc) {

@@ -226,7 +226,7 @@ parse_bench(int argc, char **argv, struct bench *b)
 			b->plot = optarg;
 			break;
 		default:
-			cli_bad_option(argv, opt);
+			cli_bad_option(argv, opt, options);
 		}
 	}
 	if (optind < argc)
