@@ -2,7 +2,11 @@
 # make bench: for each lock kind, proccount's ns per update next to the
 # floor's (bench/floor: the cheapest loop doing the same work with the same
 # workers), each the median of REPEAT runs taken in turns, and their ratio.
+# One row a kind, or with AS=both two: the "as" column says whether the
+# workers were processes or threads.
 #
+#   AS        processes (default), threads (proccount --threads, floor -T)
+#             or both
 #   WORKERS   workers per run, half incrementers (default 2)
 #   REPEAT    runs of each program per kind (default 5)
 #   KINDS     the kinds to measure (default all)
@@ -15,6 +19,11 @@ workers=${WORKERS:-2}
 repeat=${REPEAT:-5}
 kinds=${KINDS:-"flock fcntl ofd file-none mutex sem spin atomic none"}
 dir=${BENCH_DIR:-}
+case ${AS:-processes} in
+processes|threads) as_list=${AS:-processes} ;;
+both) as_list="processes threads" ;;
+*) echo "bench.sh: AS must be processes, threads or both" >&2; exit 2 ;;
+esac
 made=""
 if [ -z "$dir" ]; then
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/proccount-bench.XXXXXX")
@@ -45,7 +54,7 @@ printf '%s, %s CPUs, %s; %s workers, median of %s runs\n' \
     "$workers" "$repeat"
 printf 'counter file in %s (%s)\n\n' "$dir" \
     "$(df -T "$dir" | awk 'NR == 2 { print $2 }')"
-printf '%-10s %12s %12s %7s\n' kind proccount floor ratio
+printf '%-10s %-9s %12s %12s %7s\n' kind as proccount floor ratio
 for kind in $kinds; do
 	n=$(updates_for "$kind")
 	per_worker=$((n / workers))
@@ -60,22 +69,31 @@ for kind in $kinds; do
 		floor_path=$dir/bench-counter.txt ;;
 	*) floor_path="" ;;
 	esac
-	: >"$dir/pc.times"
-	: >"$dir/floor.times"
-	i=0
-	while [ $i -lt "$repeat" ]; do
-		# shellcheck disable=SC2086
-		"$top/proccount" $pc_args -i $incs -d $decs -n $per_worker --json |
-		    sed 's/.*"ns_per_update":\([0-9.]*\).*/\1/' >>"$dir/pc.times" || true
-		# shellcheck disable=SC2086
-		"$top/bench/floor" "$floor_kind" "$workers" "$per_worker" \
-		    $floor_path >>"$dir/floor.times"
-		i=$((i + 1))
+	for as in $as_list; do
+		case $as in
+		threads) pc_as="--threads"; floor_as="-T" ;;
+		*) pc_as=""; floor_as="" ;;
+		esac
+		: >"$dir/pc.times"
+		: >"$dir/floor.times"
+		i=0
+		while [ $i -lt "$repeat" ]; do
+			# shellcheck disable=SC2086
+			"$top/proccount" $pc_args $pc_as -i $incs -d $decs \
+			    -n $per_worker --json |
+			    sed 's/.*"ns_per_update":\([0-9.]*\).*/\1/' \
+			    >>"$dir/pc.times" || true
+			# shellcheck disable=SC2086
+			"$top/bench/floor" $floor_as "$floor_kind" "$workers" \
+			    "$per_worker" $floor_path >>"$dir/floor.times"
+			i=$((i + 1))
+		done
+		pc=$(median <"$dir/pc.times")
+		floor=$(median <"$dir/floor.times")
+		printf '%-10s %-9s %12s %12s %7s\n' "$kind" "$as" "$pc" \
+		    "$floor" "$(awk -v a="$pc" -v b="$floor" \
+		    'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 	done
-	pc=$(median <"$dir/pc.times")
-	floor=$(median <"$dir/floor.times")
-	printf '%-10s %12s %12s %7s\n' "$kind" "$pc" "$floor" \
-	    "$(awk -v a="$pc" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 done
 printf '\nns per update; ratio = proccount / floor\n'
 rm -f "$dir/pc.times" "$dir/floor.times"

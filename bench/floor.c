@@ -1,23 +1,36 @@
 /*
  * The floor: for each lock kind, the cheapest loop that does the same work
  * as a proccount worker's update -- the same primitive, the same
- * read-modify-write, the same forked workers started together on their own
+ * read-modify-write, the same workers started together on their own
  * CPUs -- and nothing else: no progress marks, no stop flag, no function
  * pointers.  It prints the ns per update that proccount is measured
  * against by bench/bench.sh.
  *
- *   floor KIND WORKERS UPDATES-PER-WORKER [PATH]
+ *   floor [-T] KIND WORKERS UPDATES-PER-WORKER [PATH]
+ *
+ * KIND is flock, fcntl, ofd or filenone, which need PATH, the counter file
+ * (created or truncated), or mutex, sem, spin, atomic or none.  The first
+ * half of the workers, rounded up, add 1 and the rest subtract 1.  The
+ * workers are forked processes, or with -T the threads of one process, as
+ * with proccount --threads: the same loop, the same gate, the same CPUs.
+ * Threads share the mutex, the semaphore and the memory as processes do,
+ * and each opens the file itself, as proccount's workers do by default.
+ * An fcntl lock belongs to the process, so threads that take it do not
+ * exclude one another; the floor makes the same calls all the same, and,
+ * as for none and filenone, never checks the count.
  */
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,87 +153,165 @@ work(const char *kind, struct area *area, sem_t *sem, const char *path,
 			    memory_order_relaxed);
 	else
 		errx(2, "unknown kind %s", kind);
+	/* A process's would close at its exit, a thread's would not. */
+	if (fd != -1)
+		close(fd);
+}
+
+/* What every worker is given: set by main before the first one starts. */
+static struct {
+	const char	*kind;
+	const char	*path;
+	struct area	*area;
+	sem_t		*sem;
+	cpu_set_t	 allowed;
+	int		 cpus;
+	int		 workers;
+	int		 gate;		/* the read end: end of file is go */
+	long long	 n;
+} bench;
+
+/*
+ * Pins the calling thread, or process, to the CPUs allowed one after the
+ * other, as proccount's take_cpu does.
+ */
+static void
+take_cpu(int index)
+{
+	cpu_set_t mine;
+	int nth = index % bench.cpus, cpu;
+
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &bench.allowed) && nth-- == 0)
+			break;
+	CPU_ZERO(&mine);
+	CPU_SET(cpu, &mine);
+	sched_setaffinity(0, sizeof(mine), &mine);
+}
+
+/* Worker number index, a process or a thread: the same from start to end. */
+static void *
+worker(void *index_arg)
+{
+	struct area *area = bench.area;
+	int index = (int)(intptr_t)index_arg;
+	char byte;
+
+	take_cpu(index);
+	(void)!read(bench.gate, &byte, 1);
+	atomic_fetch_add(&area->arrived, 1);
+	while (atomic_load(&area->arrived) < (unsigned)bench.workers)
+		if (bench.workers > bench.cpus)
+			sched_yield();
+	area->times[index][0] = now_ns();
+	work(bench.kind, area, bench.sem, bench.path,
+	    index < (bench.workers + 1) / 2 ? 1 : -1, bench.n);
+	area->times[index][1] = now_ns();
+	return NULL;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: floor [-T] KIND WORKERS UPDATES [PATH]\n");
+	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
 	pthread_mutexattr_t attr;
-	struct area *area;
-	sem_t *sem;
-	cpu_set_t allowed, mine;
-	char text[COUNTER_TEXT_SIZE], byte, name[64];
-	const char *path = argc > 4 ? argv[4] : NULL;
-	long long n, first = 0, last = 0;
-	int workers, i, gate[2], fd, cpus;
+	pthread_t *threads = NULL;
+	char text[COUNTER_TEXT_SIZE], name[64];
+	long long first = 0, last = 0;
+	int as_threads = 0, i, gate[2], fd, error, opt;
 	size_t size;
 
-	if (argc < 4)
-		errx(2, "usage: floor KIND WORKERS UPDATES [PATH]");
-	workers = atoi(argv[2]);
-	n = atoll(argv[3]);
-	size = sizeof(*area) + (size_t)workers * sizeof(area->times[0]);
-	area = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	while ((opt = getopt(argc, argv, "T")) != -1)
+		if (opt == 'T')
+			as_threads = 1;
+		else
+			usage();
+	argc -= optind;
+	argv += optind;
+	if (argc < 3 || argc > 4)
+		usage();
+	bench.kind = argv[0];
+	bench.workers = atoi(argv[1]);
+	bench.n = atoll(argv[2]);
+	bench.path = argc > 3 ? argv[3] : NULL;
+	if (bench.workers < 1)
+		usage();
+	size = sizeof(*bench.area) +
+	    (size_t)bench.workers * sizeof(bench.area->times[0]);
+	bench.area = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (area == MAP_FAILED)
+	if (bench.area == MAP_FAILED)
 		err(1, "mmap");
 	/* A named semaphore, as proccount's, unlinked at once. */
 	snprintf(name, sizeof(name), "/proccount-floor-%ld", (long)getpid());
-	if ((sem = sem_open(name, O_CREAT | O_EXCL, 0600, 1)) == SEM_FAILED)
+	bench.sem = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
+	if (bench.sem == SEM_FAILED)
 		err(1, "sem_open %s", name);
 	sem_unlink(name);
+	/* Process-shared and robust, as proccount's, with threads too. */
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-	pthread_mutex_init(&area->mutex, &attr);
-	if (path != NULL) {
-		if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0666)) == -1)
-			err(1, "%s", path);
+	pthread_mutex_init(&bench.area->mutex, &attr);
+	if (bench.path != NULL) {
+		fd = open(bench.path, O_RDWR | O_CREAT | O_TRUNC, 0666);
+		if (fd == -1)
+			err(1, "%s", bench.path);
 		counter_text_format(0, text);
 		if (pwrite(fd, text, sizeof(text), 0) != (ssize_t)sizeof(text))
-			err(1, "%s", path);
+			err(1, "%s", bench.path);
 		close(fd);
 	}
-	sched_getaffinity(0, sizeof(allowed), &allowed);
-	cpus = CPU_COUNT(&allowed);
+	sched_getaffinity(0, sizeof(bench.allowed), &bench.allowed);
+	bench.cpus = CPU_COUNT(&bench.allowed);
 	if (pipe(gate) == -1)
 		err(1, "pipe");
-	for (i = 0; i < workers; i++) {
-		pid_t pid = fork();
+	bench.gate = gate[0];
+	if (as_threads &&
+	    (threads = calloc((size_t)bench.workers, sizeof(*threads))) == NULL)
+		err(1, "calloc");
+	for (i = 0; i < bench.workers; i++) {
+		pid_t pid;
 
-		if (pid == -1)
+		if (as_threads) {
+			error = pthread_create(&threads[i], NULL, worker,
+			    (void *)(intptr_t)i);
+			if (error != 0) {
+				errno = error;
+				err(1, "pthread_create");
+			}
+			continue;
+		}
+		if ((pid = fork()) == -1)
 			err(1, "fork");
 		if (pid == 0) {
-			int nth = i % cpus, cpu;
-
-			for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-				if (CPU_ISSET(cpu, &allowed) && nth-- == 0)
-					break;
-			CPU_ZERO(&mine);
-			CPU_SET(cpu, &mine);
-			sched_setaffinity(0, sizeof(mine), &mine);
 			close(gate[1]);
-			(void)!read(gate[0], &byte, 1);
-			atomic_fetch_add(&area->arrived, 1);
-			while (atomic_load(&area->arrived) < (unsigned)workers)
-				if (workers > cpus)
-					sched_yield();
-			area->times[i][0] = now_ns();
-			work(argv[1], area, sem, path, i < (workers + 1) / 2 ?
-			    1 : -1, n);
-			area->times[i][1] = now_ns();
+			worker((void *)(intptr_t)i);
 			_exit(0);
 		}
 	}
+	/* Every worker, process or thread, reads end of file at once. */
 	close(gate[1]);
-	while (wait(NULL) > 0)
-		;
-	for (i = 0; i < workers; i++) {
-		if (first == 0 || area->times[i][0] < first)
-			first = area->times[i][0];
-		if (area->times[i][1] > last)
-			last = area->times[i][1];
+	if (as_threads)
+		for (i = 0; i < bench.workers; i++)
+			pthread_join(threads[i], NULL);
+	else
+		while (wait(NULL) > 0)
+			;
+	for (i = 0; i < bench.workers; i++) {
+		if (first == 0 || bench.area->times[i][0] < first)
+			first = bench.area->times[i][0];
+		if (bench.area->times[i][1] > last)
+			last = bench.area->times[i][1];
 	}
-	printf("%.1f\n", (double)(last - first) / (double)(n * workers));
+	printf("%.1f\n", (double)(last - first) /
+	    (double)(bench.n * bench.workers));
+	free(threads);
 	return 0;
 }
