@@ -156,9 +156,10 @@ take_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 
 /*
  * One read-modify-write of the record.  lock and unlock are constants at
- * every call, so each kind's update below compiles to its own loop body.
+ * every call, and the function always inlined, so each kind's update below
+ * compiles to its own loop body.
  */
-static inline int
+static inline __attribute__((always_inline)) int
 file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
     int (*unlock)(int))
 {

@@ -141,13 +141,14 @@ spin_lock(atomic_int *spin, struct worker *w)
 enum shm_kind { MUTEX, SEM, SPIN, ATOMIC, NONE };
 
 /*
- * One update.  kind is a constant at every call, so each kind's update
- * below compiles to its own straight-line body.  The update is counted
+ * One update.  kind is a constant at every call, and the function always
+ * inlined (the compiler would rather not, for its size), so each kind's
+ * update below compiles to its own straight-line body.  The update is counted
  * after the unlock, to keep the critical section short; a worker killed in
  * between is marked mid-update, and its update may or may not be in the
  * value, which the report accepts either way.
  */
-static inline int
+static inline __attribute__((always_inline)) int
 shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 {
 	struct shm_area *area = s->area;
