@@ -106,7 +106,9 @@ struct slot {
 	int		 error_errno;
 	uint32_t	 recovered;	/* times it took the lock from a dead owner */
 	uint32_t	 span;		/* updates that one mid-update mark covers */
-	int64_t		 start_ns;	/* CLOCK_MONOTONIC, after the gate opened */
+	/* CLOCK_MONOTONIC, after the gate opened; atomic, since a thread
+	 * left waiting is never joined, yet its start is read. */
+	_Atomic int64_t	 start_ns;
 	int64_t		 end_ns;
 	double		 user_s;	/* a thread's own CPU time, at its end */
 	double		 system_s;

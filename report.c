@@ -109,7 +109,10 @@ merge_latency(const struct outcome *out, struct histogram *wait,
 
 	memset(wait, 0, sizeof(*wait));
 	memset(hold, 0, sizeof(*hold));
+	/* A thread left waiting has no histograms to give. */
 	for (i = 0; i < out->nworkers; i++) {
+		if (out->workers[i].wait == NULL)
+			continue;
 		histogram_merge(wait, out->workers[i].wait);
 		histogram_merge(hold, out->workers[i].hold);
 	}

@@ -313,6 +313,31 @@ watch_workers(struct watch *watch, int64_t opened)
 	}
 }
 
+/* What a worker that ended reported in its slot. */
+static void
+collect_ended(struct watch *watch, struct slot *slot,
+    struct worker_result *r)
+{
+	struct outcome *out = watch->out;
+
+	r->error = slot->error;
+	r->error_errno = slot->error_errno;
+	r->recovered = slot->recovered;
+	r->end_ns = slot->end_ns ? slot->end_ns :
+	    watch->reaped_ns[r - out->workers];
+	r->wait = &slot->wait;
+	r->hold = &slot->hold;
+	if (r->signal != 0 || r->end == END_THREAD_DIED)
+		return;
+	if (r->error == UPDATE_TIMEOUT) {
+		r->end = END_TIMED_OUT;
+		/* Gave up on a lock that its dead holder kept. */
+		if (watch->death_seen && out->end == RUN_COMPLETED)
+			out->end = RUN_DEADLOCK;
+	} else if (r->error != UPDATE_OK)
+		r->end = END_FAILED;
+}
+
 static void
 collect(struct watch *watch)
 {
@@ -330,23 +355,17 @@ collect(struct watch *watch)
 		r->delta = i < watch->run->incrementers ? 1 : -1;
 		r->done = progress / 2;
 		r->unsure = progress % 2 == 1 ? slot->span : 0;
-		r->error = slot->error;
-		r->error_errno = slot->error_errno;
-		r->recovered = slot->recovered;
-		r->start_ns = slot->start_ns;
-		r->end_ns = slot->end_ns ? slot->end_ns : watch->reaped_ns[i];
-		r->wait = &slot->wait;
-		r->hold = &slot->hold;
-		if (r->end == END_STUCK || r->end == END_THREAD_DIED)
-			;
-		else if (r->signal == 0 && r->error == UPDATE_TIMEOUT) {
-			r->end = END_TIMED_OUT;
-			/* Gave up on a lock that its dead holder kept. */
-			if (watch->death_seen && out->end == RUN_COMPLETED)
-				out->end = RUN_DEADLOCK;
-		}
-		else if (r->signal == 0 && r->error != UPDATE_OK)
-			r->end = END_FAILED;
+		r->start_ns = atomic_load_explicit(&slot->start_ns,
+		    memory_order_relaxed);
+		if (r->end == END_STUCK) {
+			/*
+			 * What a thread left waiting wrote, but for its
+			 * progress and start, is not the parent's to read: it
+			 * was never joined.
+			 */
+			r->end_ns = watch->reaped_ns[i];
+		} else
+			collect_ended(watch, slot, r);
 		if (r->start_ns != 0 && (first == 0 || r->start_ns < first))
 			first = r->start_ns;
 		if (r->start_ns != 0 && r->end_ns > last)

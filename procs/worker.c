@@ -140,7 +140,8 @@ work(const struct worker_start *start,
 		close(start->ready_fd);
 	wait_at_gate(start->shared, start->gate_fd,
 	    start->shared->workers > cpus);
-	slot->start_ns = clock_ns();
+	atomic_store_explicit(&slot->start_ns, clock_ns(),
+	    memory_order_relaxed);
 	if ((error = run->kind->run(handle, &w)) != UPDATE_OK) {
 		slot->error = error;
 		slot->error_errno = errno;
