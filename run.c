@@ -57,6 +57,13 @@ describe_failure(struct result *r)
 	r->status = EXIT_SYSTEM;
 }
 
+/*
+ * The state of a counter that threads left waiting still use: kept until
+ * proccount exits, and known to be kept (volatile: a store that nothing
+ * reads would otherwise go, and the leak checker would call it a leak).
+ */
+static void *volatile left_to_stuck_threads;
+
 int
 run_once(const struct run *run, const struct progress *progress,
     struct result *r)
@@ -88,6 +95,8 @@ run_once(const struct run *run, const struct progress *progress,
 	/* Threads left waiting on the lock still use the counter. */
 	if (r->out.stuck == 0)
 		r->counter.ops->destroy(&r->counter);
+	else
+		left_to_stuck_threads = r->counter.state;
 	if (r->status == EXIT_SYSTEM)
 		return r->status;
 	judge(run, &r->out, final, &r->verdict);

@@ -80,12 +80,33 @@ procs_block_signals(void)
 /* A worker thread's stack: the loop needs little, the sanitizers more. */
 #define THREAD_STACK	(1024 * 1024)
 
+/*
+ * The handles of threads that died holding them: a crashed thread's
+ * descriptor stays open, and its lock held, for as long as the process
+ * lives, so they are kept here, and never detached.
+ */
+static void	**dead_handles;
+static size_t	  ndead_handles;
+
+static void
+keep_dead_handle(void *handle)
+{
+	void **more = realloc(dead_handles, (ndead_handles + 1) *
+	    sizeof(*dead_handles));
+
+	if (more == NULL)
+		return;
+	dead_handles = more;
+	dead_handles[ndead_handles++] = handle;
+}
+
 struct watch {
 	const struct run *run;
 	const struct progress *progress;
 	struct shared	*shared;
 	struct outcome	*out;
 	pthread_t	*threads;	/* with --threads */
+	struct worker_start *starts;
 	bool		*killed_by_us;	/* or, for a thread, left stuck */
 	unsigned	 started;	/* workers started */
 	unsigned	 live;
@@ -170,6 +191,7 @@ reap_threads(struct watch *watch, bool all)
 		if (getrusage(RUSAGE_SELF, &usage) == 0)
 			r->max_rss_kb = usage.ru_maxrss;
 		if (atomic_load(&slot->finished) == 2) {
+			keep_dead_handle(watch->starts[i].handle);
 			r->end = END_THREAD_DIED;
 			watch->death_seen = true;
 		} else if (slot->error != UPDATE_OK &&
@@ -473,7 +495,7 @@ procs_run(const struct run *run, struct counter *c,
 	watch.shared = out->shared;
 	watch.shared->workers = n;
 	out->workers = calloc(n, sizeof(*out->workers));
-	starts = calloc(n, sizeof(*starts));
+	watch.starts = starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));
 	watch.reaped_ns = calloc(n, sizeof(*watch.reaped_ns));
 	if (run->threads)

@@ -34,10 +34,11 @@ struct worker_start {
 	pid_t		 parent;	/* a process's: the parent it must have */
 	pthread_t	 main_thread;	/* a thread's: told when it ends */
 	bool		 own_fds;	/* a process's copies, closed when done */
+	void		*handle;	/* the backend's, from attach */
 };
 
 void	procs_alarm_handler(void);
-void	worker_process(const struct worker_start *) __attribute__((noreturn));
+void	worker_process(struct worker_start *) __attribute__((noreturn));
 void	worker_threads_report_to(pthread_t);
 void	*worker_thread(void *);
 

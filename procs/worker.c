@@ -99,7 +99,7 @@ wait_at_gate(struct shared *shared, int gate_fd, bool shared_cpus)
  * attached, once, on the ready pipe.
  */
 static int
-work(const struct worker_start *start,
+work(struct worker_start *start,
     void (*die)(struct worker *) __attribute__((noreturn)))
 {
 	const struct run *run = start->run;
@@ -116,7 +116,7 @@ work(const struct worker_start *start,
 		.latency = run->latency,
 		.die = die,
 	};
-	void *handle = NULL;
+	void **handle = &start->handle;
 	unsigned cpus;
 	int error;
 
@@ -124,14 +124,14 @@ work(const struct worker_start *start,
 	slot->delta = w.delta;
 	slot->span = 1;
 	cpus = take_cpu(start->index);
-	if ((error = c->ops->attach(c, run, &handle)) != UPDATE_OK) {
+	if ((error = c->ops->attach(c, run, handle)) != UPDATE_OK) {
 		slot->error = error;
 		slot->error_errno = errno;
 		(void)!write(start->ready_fd, "0", 1);
 		return 1;
 	}
 	if (write(start->ready_fd, "1", 1) != 1) {
-		c->ops->detach(handle);
+		c->ops->detach(*handle);
 		return 1;
 	}
 	/* A process's end of the pipe is its own: the parent waits for all
@@ -142,14 +142,14 @@ work(const struct worker_start *start,
 	    start->shared->workers > cpus);
 	atomic_store_explicit(&slot->start_ns, clock_ns(),
 	    memory_order_relaxed);
-	if ((error = run->kind->run(handle, &w)) != UPDATE_OK) {
+	if ((error = run->kind->run(*handle, &w)) != UPDATE_OK) {
 		slot->error = error;
 		slot->error_errno = errno;
 	}
 	/* Whatever was marked mid-update, this many are done. */
 	atomic_store(&slot->progress, 2 * w.done);
 	slot->end_ns = clock_ns();
-	c->ops->detach(handle);
+	c->ops->detach(*handle);
 	return error == UPDATE_OK ? 0 : 1;
 }
 
@@ -163,7 +163,7 @@ process_dies(struct worker *w)
 }
 
 void
-worker_process(const struct worker_start *start)
+worker_process(struct worker_start *start)
 {
 	sigset_t none;
 
@@ -227,7 +227,7 @@ thread_dies(struct worker *w)
 void *
 worker_thread(void *arg)
 {
-	const struct worker_start *start = arg;
+	struct worker_start *start = arg;
 	struct slot *slot = &start->shared->slots[start->index];
 	int status;
 
