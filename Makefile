@@ -9,10 +9,10 @@ PCFLAGS	 = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic $(WERROR) $(CFLAGS)
 LDLIBS	 = -lpthread -lm
 
 HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
-	procs/procs.h procs/shared.h procs/histogram.h filelock/text.h \
+	procs/procs.h procs/shared.h histogram.h filelock/text.h \
 	shm/pause.h matrix/matrix.h matrix/plot.h
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
-	procs/procs.o procs/worker.o procs/histogram.o filelock/filelock.o \
+	procs/procs.o procs/worker.o histogram.o filelock/filelock.o \
 	shm/shm.o matrix/matrix.o matrix/plot.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
 	tests/unit-locks tests/unit-judge
@@ -33,14 +33,14 @@ tests/unit-parse: tests/unit-parse.c parse.o tests/tap.h parse.h
 tests/unit-text: tests/unit-text.c tests/tap.h filelock/text.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-text.c $(LDLIBS)
 
-tests/unit-histogram: tests/unit-histogram.c procs/histogram.o tests/tap.h $(HDR)
+tests/unit-histogram: tests/unit-histogram.c histogram.o tests/tap.h $(HDR)
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-histogram.c \
-		procs/histogram.o $(LDLIBS)
+		histogram.o $(LDLIBS)
 
 tests/unit-locks: tests/unit-locks.c tests/tap.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-locks.c $(LDLIBS)
 
-JUDGE_OBJ = judge.o report.o backends.o procs/histogram.o \
+JUDGE_OBJ = judge.o report.o backends.o histogram.o \
 	filelock/filelock.o shm/shm.o
 tests/unit-judge: tests/unit-judge.c tests/tap.h $(JUDGE_OBJ) $(HDR)
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-judge.c $(JUDGE_OBJ) \

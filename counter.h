@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "procs/histogram.h"
+#include "histogram.h"
 
 #define MAX_WORKERS	4096
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "backends.h"
-#include "procs/histogram.h"
+#include "histogram.h"
 #include "report.h"
 
 /* What the workers were, in the report's words and the JSON's. */

@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "../procs/histogram.h"
+#include "../histogram.h"
 #include "tap.h"
 
 static int
