@@ -1,6 +1,7 @@
 #!/bin/sh
-# Many workers: 256 with every locked kind, the 4096 maximum, and eight
-# runs at once on different counters; every count exact.
+# Many workers: 256 with every locked kind, the 4096 maximum, processes
+# and threads, and eight runs at once on different counters; every count
+# exact.
 . "$(dirname "$0")/lib.sh"
 
 for spec in "file flock" "file fcntl" "file ofd" "shm mutex" "shm sem" \
@@ -15,6 +16,17 @@ done
 pc -b shm --lock=mutex -i 4000 -d 96 -n 10 --json
 is "$rc:$(json 'd["final"], len(d["workers"])')" "0:(39040, 4096)" \
     "4096 workers, the most there may be"
+
+# As threads of one process, the same.
+for spec in "file flock" "file ofd" "shm mutex" "shm sem" "shm spin"; do
+	set -- $spec
+	pc -T -b "$1" --lock="$2" -i 128 -d 128 -n 200 -s 3 --json
+	is "$rc:$(json 'd["final"], d["updates"], len(set(w["pid"] for w in d["workers"]))')" \
+	    "0:(3, 51200, 256)" "$2, 256 threads: exact"
+done
+pc -T -b shm --lock=mutex -i 4000 -d 96 -n 10 --json
+is "$rc:$(json 'd["final"], len(d["workers"]), d["as"]')" \
+    "0:(39040, 4096, 'threads')" "4096 threads, the most there may be"
 
 # Eight runs at once, each on its own counter, all exact.
 i=0
