@@ -230,12 +230,10 @@ void
 report_text(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v, bool verbose)
 {
-	struct histogram wait, hold;
-	char words[64];
-	unsigned i;
-
 	const char *as = run->threads ? " thread" : "";
-	char sentence[512];
+	struct histogram wait, hold;
+	char words[64], sentence[512];
+	unsigned i;
 
 	fprintf(to, "%s %s, %s: %u incrementer%s%s + %u decrementer%s%s",
 	    run->backend->name, c->name, run->kind->words, run->incrementers,
@@ -342,11 +340,9 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v)
 {
 	struct histogram wait, hold;
-	char words[64];
-	unsigned i;
-
-	char sentence[512];
+	char words[64], sentence[512];
 	bool gap = gap_sentence(run, sentence, sizeof(sentence));
+	unsigned i;
 
 	fprintf(to, "{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
 	    "\"share_fd\":%s,\"excludes\":%s,\"gap\":", run->backend->name,
