@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -68,6 +69,8 @@ struct run {
 	uint64_t	 iterations;	/* per worker; 0 for a timed run */
 	uint64_t	 duration_ns;	/* a timed run's length, else 0 */
 	long long	 start;
+	bool		 keep_start;	/* start from the file's value: -s keep */
+	bool		 force;		/* replace a file that holds no number */
 	uint64_t	 delay_ns;	/* pause between read and write */
 	uint64_t	 crash_at;	/* the first incrementer dies in this update */
 	uint64_t	 timeout_ns;	/* the longest wait for the lock, 0: none */
@@ -146,6 +149,8 @@ struct backend {
 	const char	*where;		/* for --help: "a file" */
 	const struct lock_kind *kinds;	/* default first; ends with NULL name */
 	bool		 shares_fd;	/* --share-fd means something to it */
+	bool		 keeps;		/* its counter outlives a run: -s keep
+					   and --force mean something to it */
 	/* In the parent, before the workers start. */
 	int	(*create)(struct counter *, const struct run *);
 	/* In each worker, before the start gate: its own handle, which no
@@ -154,15 +159,20 @@ struct backend {
 	int	(*attach)(struct counter *, const struct run *, void **handle);
 	/* In the worker that attached, after its last update. */
 	void	(*detach)(void *handle);
-	/* In the parent, after every worker has ended. */
-	int	(*value)(struct counter *, long long *);
+	/* In the parent, after every worker has ended; under the lock if
+	 * locked says so.  Another program may hold the lock: then -1 with
+	 * errno EWOULDBLOCK, and the caller tries again; create may say the
+	 * same. */
+	int	(*value)(struct counter *, const struct run *, bool locked,
+		    long long *);
 	void	(*destroy)(struct counter *);
 };
 
 /* The counter as the run sees it. */
 struct counter {
 	const struct backend *ops;
-	char	 name[256];	/* the file's path or the shm object's name */
+	char	 name[PATH_MAX];	/* the file's path or the shm object's name */
+	long long start;	/* the value it started from, set by create */
 	const char *why;	/* when create or value fails: a reason to
 				   print instead of strerror(errno), or NULL */
 	void	*state;		/* the backend's own, shared by all workers */

@@ -2,31 +2,66 @@
  * The verdict on a run.  The expected value is the start plus what every
  * worker reports it completed; the only slack is the update a killed worker
  * may have written without counting it, which the value may show or not.
+ *
+ * Lost updates can only undo updates: they keep the value between the
+ * start less every decrement made and the start plus every increment made.
+ * A value outside that range was written by someone else.  Inside it, an
+ * outside writer and lost updates look alike, and are not told apart.
  */
 #include <string.h>
 
 #include "judge.h"
 
+/* Whether start + count * delta stays within a long long. */
+static bool
+reachable(long long start, unsigned workers, uint64_t iterations, int delta)
+{
+	long long total, end;
+
+	if (__builtin_mul_overflow((long long)workers, (long long)iterations,
+	    &total))
+		return false;
+	return !__builtin_add_overflow(start, delta * total, &end);
+}
+
+bool
+count_fits(long long start, const struct run *run)
+{
+	uint64_t total;
+
+	return run->iterations == 0 || (!__builtin_mul_overflow(
+	    run->iterations, (uint64_t)(run->incrementers +
+	    run->decrementers), &total) &&
+	    reachable(start, run->incrementers, run->iterations, 1) &&
+	    reachable(start, run->decrementers, run->iterations, -1));
+}
+
 void
-judge(const struct run *run, const struct outcome *out, long long final,
-    struct verdict *v)
+judge(const struct run *run, const struct outcome *out, long long start,
+    const long long *final, struct verdict *v)
 {
 	/* Unsigned sums: a wrapped counter is judged by the same arithmetic. */
-	unsigned long long expected = (unsigned long long)run->start;
+	unsigned long long expected = (unsigned long long)start;
 	long long may_rise = 0, may_fall = 0;
+	long long rises = 0, falls = 0, lowest, highest;
 	double sum = 0, squares = 0;
 	unsigned i;
 
+	(void)run;
 	memset(v, 0, sizeof(*v));
+	v->start = start;
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
 		expected += (unsigned long long)(r->delta * (long long)r->done);
 		v->updates += r->done;
-		if (r->delta > 0)
+		if (r->delta > 0) {
 			may_rise += r->unsure;
-		else
+			rises += (long long)(r->done + r->unsure);
+		} else {
 			may_fall += r->unsure;
+			falls += (long long)(r->done + r->unsure);
+		}
 		v->killed += r->end == END_KILLED || r->end == END_THREAD_DIED;
 		v->timed_out += r->end == END_TIMED_OUT;
 		v->recoveries += r->recovered;
@@ -41,21 +76,28 @@ judge(const struct run *run, const struct outcome *out, long long final,
 		sum += (double)r->done;
 		squares += (double)r->done * (double)r->done;
 	}
-	v->final = final;
-	v->drift = (long long)((unsigned long long)final - expected);
+	v->fairness = squares > 0 ? sum * sum / ((double)out->nworkers *
+	    squares) : 1.0;
+	v->expected = (long long)expected;
+	if ((v->final_known = final != NULL) == false)
+		return;
+	v->final = *final;
+	v->drift = (long long)((unsigned long long)v->final - expected);
 	/*
 	 * A worker killed between its write and its own count leaves one
 	 * update that may or may not be in the value: either is correct.
 	 */
 	if (v->drift != 0 && v->drift >= -may_fall && v->drift <= may_rise) {
 		v->landed = (unsigned)(v->drift < 0 ? -v->drift : v->drift);
-		expected = (unsigned long long)final;
+		v->expected = v->final;
 		v->drift = 0;
 	}
-	v->expected = (long long)expected;
 	v->correct = v->drift == 0;
-	v->fairness = squares > 0 ? sum * sum / ((double)out->nworkers *
-	    squares) : 1.0;
+	/* A range that wraps around cannot say what is outside it. */
+	v->outside = !v->correct &&
+	    !__builtin_sub_overflow(start, falls, &lowest) &&
+	    !__builtin_add_overflow(start, rises, &highest) &&
+	    (v->final < lowest || v->final > highest);
 }
 
 int
@@ -65,5 +107,9 @@ verdict_status(const struct outcome *out, const struct verdict *v)
 		return 128 + out->signal;
 	if (out->end == RUN_DEADLOCK || v->timed_out != 0)
 		return EXIT_UNFINISHED;
+	if (!v->final_known)
+		return EXIT_SYSTEM;
+	if (v->outside)
+		return EXIT_OUTSIDE;
 	return v->correct ? EXIT_CORRECT : EXIT_LOST;
 }

@@ -18,12 +18,17 @@
 #define EXIT_USAGE	2
 #define EXIT_SYSTEM	3
 #define EXIT_UNFINISHED	4
+#define EXIT_OUTSIDE	5	/* another program changed the counter */
 
 struct verdict {
+	long long	 start;		/* the counter's value at the start */
+	bool		 final_known;	/* the counter could be read at the end */
 	long long	 final;
 	long long	 expected;	/* from the updates each worker completed */
 	long long	 drift;		/* final - expected */
 	bool		 correct;
+	bool		 outside;	/* beyond what lost updates can do: another
+					   writer changed the counter */
 	uint64_t	 updates;	/* completed, summed over the workers */
 	unsigned	 landed;	/* updates of killed workers, made but not
 					   counted by them, that the value shows */
@@ -38,9 +43,12 @@ struct verdict {
 	double		 fairness;	/* Jain's index over workers' updates */
 };
 
-void	judge(const struct run *, const struct outcome *, long long final,
-	    struct verdict *);
-/* The exit status of a judged run: 0, 1, 4 or 128 + a signal. */
+/* Whether a counted run from start stays within a 64-bit integer. */
+bool	count_fits(long long start, const struct run *);
+/* final is NULL where the counter could not be read at the end. */
+void	judge(const struct run *, const struct outcome *, long long start,
+	    const long long *final, struct verdict *);
+/* The exit status of a judged run: 0, 1, 3, 4, 5 or 128 + a signal. */
 int	verdict_status(const struct outcome *, const struct verdict *);
 
 #endif

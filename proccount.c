@@ -33,6 +33,7 @@
 enum {
 	OPT_CRASH = 256,
 	OPT_DELAY,
+	OPT_FORCE,
 	OPT_JSON,
 	OPT_LATENCY,
 	OPT_SHARE_FD,
@@ -46,6 +47,7 @@ static const struct option options[] = {
 	{ "delay",		required_argument,	NULL, OPT_DELAY },
 	{ "duration",		required_argument,	NULL, 't' },
 	{ "file",		required_argument,	NULL, 'f' },
+	{ "force",		no_argument,		NULL, OPT_FORCE },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "incrementers",	required_argument,	NULL, 'i' },
 	{ "iterations",		required_argument,	NULL, 'n' },
@@ -64,9 +66,9 @@ static const struct option options[] = {
 
 static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
-"                 [-n count | -t duration] [-f path] [-s value] [--delay=duration]\n"
-"                 [--crash=n] [--timeout=duration] [--share-fd] [--latency]\n"
-"                 [--json]\n"
+"                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
+"                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
+"                 [--share-fd] [--latency] [--json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads] [--format=table|csv|json]\n"
 "                       [--plot=file.svg]\n"
@@ -88,7 +90,8 @@ static const char usage_tail[] =
 "                           forked processes\n"
 "  -f, --file=PATH          counter file of the file backend (default counter.txt)\n"
 "      --share-fd           file: every worker uses one open file description\n"
-"  -s, --start=V            starting value (default 0)\n"
+"  -s, --start=V|keep       starting value (default 0); keep: a file's own\n"
+"      --force              file: replace a file that holds no number\n"
 "      --delay=DURATION     pause between reading and writing in each update\n"
 "      --crash=N            the first incrementer dies in its Nth update,\n"
 "                           holding the lock\n"
@@ -190,7 +193,10 @@ parse_options(int argc, char **argv, struct settings *s)
 			s->quiet = true;
 			break;
 		case 's':
-			if (parse_signed(optarg, &s->run.start, &why) == -1)
+			s->run.keep_start = strcmp(optarg, "keep") == 0;
+			if (s->run.keep_start)
+				s->run.start = 0;
+			else if (parse_signed(optarg, &s->run.start, &why) == -1)
 				cli_usage("--start '%s': %s", optarg, why);
 			break;
 		case 't':
@@ -213,6 +219,9 @@ parse_options(int argc, char **argv, struct settings *s)
 		case OPT_DELAY:
 			s->run.delay_ns = cli_duration(option_name(opt),
 			    optarg, MAX_DELAY, true);
+			break;
+		case OPT_FORCE:
+			s->run.force = true;
 			break;
 		case OPT_JSON:
 			s->json = true;
@@ -239,23 +248,10 @@ parse_options(int argc, char **argv, struct settings *s)
 	}
 }
 
-/* Whether start + count * delta stays within a long long. */
-static bool
-reachable(long long start, unsigned workers, uint64_t iterations, int delta)
-{
-	long long total, end;
-
-	if (__builtin_mul_overflow((long long)workers, (long long)iterations,
-	    &total))
-		return false;
-	return !__builtin_add_overflow(start, delta * total, &end);
-}
-
 static void
 check_settings(struct settings *s)
 {
 	struct run *run = &s->run;
-	uint64_t total;
 
 	/* A file, or a kind only the file backend has, implies it. */
 	if (s->backend != NULL)
@@ -273,6 +269,10 @@ check_settings(struct settings *s)
 	if (s->file_given && run->backend != &file_backend)
 		cli_usage("--file is for --backend=file; the %s backend "
 		    "names its own object", run->backend->name);
+	if ((run->keep_start || run->force) && !run->backend->keeps)
+		cli_usage("%s is for --backend=file: the %s backend makes a "
+		    "new counter each run", run->keep_start ? "--start=keep" :
+		    "--force", run->backend->name);
 	if (run->share_fd && !run->backend->shares_fd)
 		cli_usage("--share-fd is for --backend=file; the %s backend "
 		    "has no descriptor to share", run->backend->name);
@@ -288,10 +288,7 @@ check_settings(struct settings *s)
 		run->iterations = 0;
 	if (s->quiet && s->verbose)
 		cli_usage("--quiet and --verbose: choose one");
-	if (run->iterations != 0 && (__builtin_mul_overflow(run->iterations,
-	    (uint64_t)(run->incrementers + run->decrementers), &total) ||
-	    !reachable(run->start, run->incrementers, run->iterations, 1) ||
-	    !reachable(run->start, run->decrementers, run->iterations, -1)))
+	if (!count_fits(run->start, run))
 		cli_usage("--start %lld with %llu updates a worker: the "
 		    "count could leave the range of a 64-bit integer",
 		    run->start, (unsigned long long)run->iterations);
@@ -366,9 +363,11 @@ main(int argc, char **argv)
 	status = run_once(&s.run, !s.json && !s.quiet && isatty(STDERR_FILENO) ?
 	    &progress : NULL, &r);
 	erase_progress(&line);
-	if (status == EXIT_SYSTEM) {
+	if (r.message[0] != '\0')
+		warnx("%s", r.message);
+	if (!r.judged) {
 		run_free(&r);
-		errx(EXIT_SYSTEM, "%s", r.message);
+		return status;
 	}
 	if (!s.quiet || status != EXIT_CORRECT) {
 		if (s.json)

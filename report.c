@@ -226,6 +226,38 @@ print_survival(FILE *to, const struct run *run, const struct outcome *out)
 	}
 }
 
+/*
+ * The verdict line.  A value that lost updates cannot explain is another
+ * writer's doing, and said so; one that could not be read is said so, with
+ * what the workers' own counts make.
+ */
+static void
+print_verdict(FILE *to, const struct counter *c, const struct verdict *v)
+{
+	unsigned long long by;
+
+	if (!v->final_known) {
+		fprintf(to, "final unknown (%s: %s); the workers' updates make "
+		    "%lld\n", c->name, c->why ? c->why : "cannot be read",
+		    v->expected);
+		return;
+	}
+	fprintf(to, "final %lld, expected %lld", v->final, v->expected);
+	if (v->landed != 0)
+		fprintf(to, " (counting %u %s of a killed worker that landed)",
+		    v->landed, plural(v->landed, "update", "updates"));
+	by = v->drift < 0 ? 0 - (unsigned long long)v->drift :
+	    (unsigned long long)v->drift;
+	if (v->correct)
+		fprintf(to, ": correct\n");
+	else if (v->outside)
+		fprintf(to, ": the counter changed by %llu %s than the workers "
+		    "did; lost updates cannot do that, another writer did\n",
+		    by, v->drift > 0 ? "more" : "less");
+	else
+		fprintf(to, ": off by %+lld, updates were lost\n", v->drift);
+}
+
 void
 report_text(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v, bool verbose)
@@ -268,14 +300,7 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "interrupted by SIG%s: the workers were stopped\n",
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
 		    "?");
-	fprintf(to, "final %lld, expected %lld", v->final, v->expected);
-	if (v->landed != 0)
-		fprintf(to, " (counting %u %s of a killed worker that landed)",
-		    v->landed, plural(v->landed, "update", "updates"));
-	if (v->correct)
-		fprintf(to, ": correct\n");
-	else
-		fprintf(to, ": off by %+lld, updates were lost\n", v->drift);
+	print_verdict(to, c, v);
 	if (out->end == RUN_DEADLOCK) {
 		/* The time is mostly the wait that proved the deadlock. */
 		fprintf(to, "%llu updates before the deadlock\n",
@@ -362,11 +387,20 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	else
 		fprintf(to, ",\"iterations\":null,\"duration_s\":%.6f",
 		    (double)run->duration_ns / 1e9);
-	fprintf(to, ",\"start\":%lld,\"expected\":%lld,\"final\":%lld,"
-	    "\"drift\":%lld,\"correct\":%s,\"landed\":%u,\"updates\":%llu,"
-	    "\"elapsed_s\":%.6f,\"ns_per_update\":%.1f",
-	    run->start, v->expected, v->final, v->drift,
-	    v->correct ? "true" : "false", v->landed,
+	fprintf(to, ",\"start\":%lld,\"expected\":%lld", v->start,
+	    v->expected);
+	if (v->final_known)
+		fprintf(to, ",\"final\":%lld,\"drift\":%lld,\"correct\":%s,"
+		    "\"outside\":%s,\"unread\":null", v->final, v->drift,
+		    v->correct ? "true" : "false",
+		    v->outside ? "true" : "false");
+	else {
+		fprintf(to, ",\"final\":null,\"drift\":null,\"correct\":null,"
+		    "\"outside\":null,\"unread\":");
+		json_string(to, c->why ? c->why : "cannot be read");
+	}
+	fprintf(to, ",\"landed\":%u,\"updates\":%llu,\"elapsed_s\":%.6f,"
+	    "\"ns_per_update\":%.1f", v->landed,
 	    (unsigned long long)v->updates, (double)out->elapsed_ns / 1e9,
 	    ns_per_update(out, v));
 	fprintf(to, ",\"crash\":");

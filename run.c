@@ -4,6 +4,7 @@
  * for the caller to print.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,19 +65,111 @@ describe_failure(struct result *r)
  */
 static void *volatile left_to_stuck_threads;
 
+/* How often a counter locked by another program is tried again. */
+#define HELD_UP_NS	(10 * 1000000LL)
+
+/*
+ * Called while another program holds the counter's lock (the backend said
+ * EWOULDBLOCK): waits a little for it, as a worker waits for the lock:
+ * for --timeout at most from began, and never past a signal that ends the
+ * run.  Returns 0 to try again, or the status to give up with, the
+ * message set.
+ */
+static int
+held_up(const struct run *run, struct result *r, int64_t began)
+{
+	int signo;
+
+	if (run->timeout_ns != 0 &&
+	    clock_ns() - began >= (int64_t)run->timeout_ns) {
+		snprintf(r->message, sizeof(r->message), "%s: %s for longer "
+		    "than --timeout, %.1f s", r->counter.name, r->counter.why,
+		    (double)run->timeout_ns / 1e9);
+		return EXIT_UNFINISHED;
+	}
+	if ((signo = procs_signal_within(HELD_UP_NS)) != 0) {
+		snprintf(r->message, sizeof(r->message), "%s: interrupted by "
+		    "SIG%s while it %s", r->counter.name, sigabbrev_np(signo),
+		    r->counter.why);
+		return 128 + signo;
+	}
+	return 0;
+}
+
+/* Creates the counter; returns 0, or the status of a run that cannot be. */
+static int
+create(const struct run *run, struct result *r)
+{
+	int64_t began = clock_ns();
+
+	snprintf(r->counter.name, sizeof(r->counter.name), "%s",
+	    run->backend == &file_backend ? run->path : run->backend->where);
+	while (r->counter.ops->create(&r->counter, run) == -1) {
+		if (errno != EWOULDBLOCK) {
+			snprintf(r->message, sizeof(r->message), "%s: %s",
+			    r->counter.name, r->counter.why ?
+			    r->counter.why : strerror(errno));
+			return r->status = EXIT_SYSTEM;
+		}
+		if ((r->status = held_up(run, r, began)) != 0)
+			return r->status;
+	}
+	return 0;
+}
+
+/*
+ * The final value, read under the lock as any update is, for another
+ * program may be updating the counter too; but not after a worker died,
+ * whose lock may never be released.  False when it cannot be read.
+ */
+static bool
+final_value(const struct run *run, struct result *r, long long *final)
+{
+	bool locked = r->out.end == RUN_COMPLETED && r->out.stuck == 0;
+	int64_t began = clock_ns();
+	unsigned i;
+	int status;
+
+	for (i = 0; i < r->out.nworkers; i++)
+		if (r->out.workers[i].end == END_KILLED ||
+		    r->out.workers[i].end == END_THREAD_DIED)
+			locked = false;
+	while (r->counter.ops->value(&r->counter, run, locked, final) == -1) {
+		if (errno != EWOULDBLOCK) {
+			if (r->counter.why == NULL)
+				r->counter.why = strerror(errno);
+			if (r->status == 0)
+				snprintf(r->message, sizeof(r->message),
+				    "%s: %s", r->counter.name, r->counter.why);
+			if (r->status == 0)
+				r->status = EXIT_SYSTEM;
+			return false;
+		}
+		if ((status = held_up(run, r, began)) != 0) {
+			r->status = status;
+			return false;
+		}
+	}
+	return true;
+}
+
 int
 run_once(const struct run *run, const struct progress *progress,
     struct result *r)
 {
 	long long final = 0;
+	bool known;
 
 	memset(r, 0, sizeof(*r));
 	r->counter.ops = run->backend;
-	if (r->counter.ops->create(&r->counter, run) == -1) {
-		snprintf(r->message, sizeof(r->message), "%s: %s",
-		    run->backend == &file_backend ? run->path :
-		    run->backend->where,
-		    r->counter.why ? r->counter.why : strerror(errno));
+	if (create(run, r) != 0)
+		return r->status;
+	if (!count_fits(r->counter.start, run)) {
+		snprintf(r->message, sizeof(r->message), "%s holds %lld: with "
+		    "%llu updates a worker, the count could leave the range "
+		    "of a 64-bit integer", r->counter.name, r->counter.start,
+		    (unsigned long long)run->iterations);
+		r->counter.ops->destroy(&r->counter);
 		return r->status = EXIT_SYSTEM;
 	}
 	if (procs_run(run, &r->counter, progress, &r->out) == -1) {
@@ -86,21 +179,19 @@ run_once(const struct run *run, const struct progress *progress,
 		return r->status = EXIT_SYSTEM;
 	}
 	describe_failure(r);
-	if (r->status == 0 && r->counter.ops->value(&r->counter, &final) == -1) {
-		snprintf(r->message, sizeof(r->message), "%s: %s",
-		    r->counter.name, r->counter.why ? r->counter.why :
-		    strerror(errno));
-		r->status = EXIT_SYSTEM;
-	}
+	/* Whatever the workers met, the count is judged if it can be read. */
+	known = final_value(run, r, &final);
 	/* Threads left waiting on the lock still use the counter. */
 	if (r->out.stuck == 0)
 		r->counter.ops->destroy(&r->counter);
 	else
 		left_to_stuck_threads = r->counter.state;
-	if (r->status == EXIT_SYSTEM)
-		return r->status;
-	judge(run, &r->out, final, &r->verdict);
-	return r->status = verdict_status(&r->out, &r->verdict);
+	judge(run, &r->out, r->counter.start, known ? &final : NULL,
+	    &r->verdict);
+	r->judged = true;
+	if (r->status == 0)
+		r->status = verdict_status(&r->out, &r->verdict);
+	return r->status;
 }
 
 void

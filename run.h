@@ -15,7 +15,8 @@ struct result {
 	struct outcome	 out;
 	struct verdict	 verdict;
 	int		 status;	/* the exit status the run earns */
-	char		 message[512];	/* with EXIT_SYSTEM: what went wrong */
+	bool		 judged;	/* the workers ran: verdict, report */
+	char		 message[PATH_MAX + 512];	/* what went wrong */
 };
 
 int	run_once(const struct run *, const struct progress *, struct result *);

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -36,6 +38,13 @@
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id	_sigev_un._tid
 #endif
+
+/*
+ * How much of the file an update reads first; a file longer than that,
+ * written by some other program, is read whole, up to COUNTER_FILE_MAX.
+ */
+#define COUNTER_READ_FIRST	64
+#define COUNTER_FILE_MAX	4096
 
 /* Shared by all workers: the parent's descriptor and the file it wrote. */
 struct file_state {
@@ -155,6 +164,56 @@ take_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 }
 
 /*
+ * Reads the counter as another program may have left it.  Returns the
+ * length of the file's text, -1 with errno set when it cannot be read, or
+ * -2 when it holds no number.
+ */
+static inline ssize_t
+read_counter(int fd, long long *value)
+{
+	char text[COUNTER_FILE_MAX];
+	ssize_t n;
+
+	n = pread(fd, text, COUNTER_READ_FIRST, 0);
+	if (n == COUNTER_READ_FIRST)
+		n = pread(fd, text, sizeof(text), 0);
+	if (n == -1)
+		return -1;
+	if (n == (ssize_t)sizeof(text) ||
+	    !counter_text_read(text, (size_t)n, value))
+		return -2;
+	return n;
+}
+
+/*
+ * Writes value as the record, in place.  Text longer than a record, left
+ * by another program, is first covered by the value padded with spaces,
+ * then cut: the file holds the new number at every moment.  Returns 1 when
+ * the value is written, and 0 with errno set when it is not; *failed says
+ * whether anything failed.
+ */
+static inline int
+write_counter(int fd, long long value, ssize_t old_len, bool *failed)
+{
+	char text[COUNTER_FILE_MAX];
+	size_t len = COUNTER_TEXT_SIZE;
+
+	counter_text_format(value, text);
+	if (old_len > COUNTER_TEXT_SIZE) {
+		len = (size_t)old_len;
+		memset(text + COUNTER_TEXT_SIZE - 1, ' ',
+		    len - COUNTER_TEXT_SIZE);
+		text[len - 1] = '\n';
+	}
+	*failed = pwrite(fd, text, len, 0) != (ssize_t)len;
+	if (*failed)
+		return 0;
+	*failed = len > COUNTER_TEXT_SIZE &&
+	    ftruncate(fd, COUNTER_TEXT_SIZE) == -1;
+	return 1;
+}
+
+/*
  * One read-modify-write of the record.  lock and unlock are constants at
  * every call, and the function always inlined, so each kind's update below
  * compiles to its own loop body.
@@ -163,10 +222,9 @@ static inline __attribute__((always_inline)) int
 file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
     int (*unlock)(int))
 {
-	char text[COUNTER_TEXT_SIZE];
 	long long value;
 	int64_t asked = 0;
-	bool wrote = false;
+	bool wrote = false, failed;
 	int error;
 	ssize_t n;
 
@@ -178,17 +236,14 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 		if (w->latency)
 			worker_record_wait(w, asked);
 	}
-	n = pread(h->fd, text, sizeof(text), 0);
-	if (n != (ssize_t)sizeof(text) || !counter_text_parse(text, &value)) {
+	if ((n = read_counter(h->fd, &value)) < 0) {
 		error = n == -1 ? UPDATE_READ : UPDATE_CORRUPT;
 		goto out;
 	}
 	worker_midpoint(w);
-	counter_text_format((long long)((unsigned long long)value +
-	    (unsigned long long)(long long)w->delta), text);
-	n = pwrite(h->fd, text, sizeof(text), 0);
-	wrote = n == (ssize_t)sizeof(text);
-	error = wrote ? UPDATE_OK : UPDATE_WRITE;
+	wrote = write_counter(h->fd, (long long)((unsigned long long)value +
+	    (unsigned long long)(long long)w->delta), n, &failed);
+	error = failed ? UPDATE_WRITE : UPDATE_OK;
 out:
 	if (lock != NULL) {
 		int saved = errno;
@@ -254,22 +309,127 @@ run_none(void *handle, struct worker *w)
 	return worker_loop(handle, w, update_none);
 }
 
+/*
+ * A new counter file, holding the start value before it has a name: an
+ * unnamed file in the directory (O_TMPFILE) is written, then linked to
+ * the path, so that no moment and no kill leaves an empty file there, and
+ * a file that appeared meanwhile is not replaced.  Returns the descriptor,
+ * or -1 with errno set (EEXIST: the path exists).  Where the filesystem
+ * has no unnamed files, the file is created empty and written at once.
+ */
 static int
-write_record(int fd, long long value)
+create_counter(const char *path, long long start)
 {
-	char text[COUNTER_TEXT_SIZE];
-	struct stat st;
+	char text[COUNTER_TEXT_SIZE], *dir, fd_path[64];
+	bool failed;
+	int fd, saved;
 
-	counter_text_format(value, text);
-	if (pwrite(fd, text, sizeof(text), 0) != (ssize_t)sizeof(text))
+	if ((dir = strdup(path)) == NULL)
 		return -1;
-	/* Only now drop what an older, longer content left behind. */
-	if (fstat(fd, &st) == -1)
+	fd = open(dirname(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	saved = errno;
+	free(dir);
+	if (fd == -1 && (saved == EOPNOTSUPP || saved == EISDIR ||
+	    saved == EINVAL)) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOCTTY |
+		    O_CLOEXEC, 0666);
+		if (fd != -1 && write_counter(fd, start, 0, &failed) == 0) {
+			saved = errno;
+			unlink(path);
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		return fd;
+	}
+	if (fd == -1) {
+		errno = saved;
 		return -1;
-	if (st.st_size > (off_t)sizeof(text) &&
-	    ftruncate(fd, (off_t)sizeof(text)) == -1)
+	}
+	counter_text_format(start, text);
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+	if (pwrite(fd, text, sizeof(text), 0) != (ssize_t)sizeof(text) ||
+	    linkat(AT_FDCWD, fd_path, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The lock the run's kind takes, for the parent's first write to a file
+ * that others may use: none for the unguarded kind.
+ */
+static bool
+kind_lock(const struct lock_kind *kind, int (**lock)(int, bool),
+    int (**unlock)(int))
+{
+	if (kind->run == run_flock) {
+		*lock = flock_lock;
+		*unlock = flock_unlock;
+	} else if (kind->run == run_fcntl) {
+		*lock = fcntl_lock;
+		*unlock = fcntl_unlock;
+	} else if (kind->run == run_ofd) {
+		*lock = ofd_lock;
+		*unlock = ofd_unlock;
+	} else
+		return false;
+	return true;
+}
+
+/*
+ * An existing file: taken under the run's lock, as any update is, so that
+ * another holder's count is not overwritten under its feet; read as it
+ * is; and given the start value, or kept, unless it holds no number and
+ * the run was not told to replace it.
+ */
+static int
+reuse_counter(struct counter *c, const struct run *run, int fd)
+{
+	int (*lock)(int, bool) = NULL, (*unlock)(int) = NULL;
+	bool locked = kind_lock(run->kind, &lock, &unlock), failed;
+	long long value;
+	struct stat st;
+	ssize_t n;
+	int saved;
+
+	if (locked && lock(fd, false) == -1) {
+		if (errno == EACCES || errno == EAGAIN)
+			errno = EWOULDBLOCK;
+		if (errno == EWOULDBLOCK)
+			c->why = "is locked by another program";
+		return -1;
+	}
+	n = read_counter(fd, &value);
+	if (n == -1)
+		goto fail;
+	if (n == -2 && !run->force) {
+		c->why = "holds no number, so it is not a counter to reuse "
+		    "(--force replaces it)";
+		errno = EINVAL;
+		goto fail;
+	}
+	c->start = run->keep_start && n >= 0 ? value : run->start;
+	/* Replaced by force: the record covers what it can of the old text. */
+	if (n == -2 && (fstat(fd, &st) == -1 || (st.st_size >
+	    COUNTER_FILE_MAX && ftruncate(fd, COUNTER_TEXT_SIZE) == -1)))
+		goto fail;
+	if (n == -2)
+		n = st.st_size > COUNTER_FILE_MAX ? 0 : (ssize_t)st.st_size;
+	if (write_counter(fd, c->start, n, &failed) == 0 || failed)
+		goto fail;
+	if (locked && unlock(fd) == -1)
 		return -1;
 	return 0;
+fail:
+	saved = errno;
+	if (locked)
+		unlock(fd);
+	errno = saved;
+	return -1;
 }
 
 static int
@@ -277,7 +437,6 @@ file_create(struct counter *c, const struct run *run)
 {
 	struct file_state *f;
 	struct stat st;
-	bool created = true;
 	int saved;
 
 	c->why = NULL;
@@ -294,14 +453,14 @@ file_create(struct counter *c, const struct run *run)
 		errno = ENOENT;
 		goto fail;
 	}
+	c->start = run->start;
+	f->fd = create_counter(run->path, run->start);
 	/* O_NONBLOCK: opening a FIFO must fail below, not wait for a peer. */
-	f->fd = open(run->path, O_RDWR | O_CREAT | O_EXCL | O_NOCTTY |
-	    O_NONBLOCK | O_CLOEXEC, 0666);
-	if (f->fd == -1 && errno == EEXIST) {
-		created = false;
+	if (f->fd == -1 && errno == EEXIST)
 		f->fd = open(run->path, O_RDWR | O_NOCTTY | O_NONBLOCK |
 		    O_CLOEXEC);
-	}
+	else if (f->fd != -1)
+		goto opened;
 	if (f->fd == -1)
 		goto fail;
 	if (fstat(f->fd, &st) == -1)
@@ -311,16 +470,17 @@ file_create(struct counter *c, const struct run *run)
 		errno = EINVAL;
 		goto fail_open;
 	}
+	if (reuse_counter(c, run, f->fd) == -1)
+		goto fail_open;
+opened:
+	if (fstat(f->fd, &st) == -1)
+		goto fail_open;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
-	if (write_record(f->fd, run->start) == -1)
-		goto fail_open;
 	c->state = f;
 	return 0;
 fail_open:
 	saved = errno;
-	if (created)
-		unlink(run->path);
 	close(f->fd);
 	errno = saved;
 fail:
@@ -391,13 +551,20 @@ file_detach(void *handle)
 	free(h);
 }
 
+/*
+ * The final value, read under the run's lock as an update reads it: another
+ * program may be halfway through its own update.
+ */
 static int
-file_value(struct counter *c, long long *value)
+file_value(struct counter *c, const struct run *run, bool under_lock,
+    long long *value)
 {
 	struct file_state *f = c->state;
-	char text[COUNTER_TEXT_SIZE];
+	int (*lock)(int, bool) = NULL, (*unlock)(int) = NULL;
 	struct stat at_path, st;
+	bool locked;
 	ssize_t n;
+	int saved;
 
 	if (fstat(f->fd, &st) == -1)
 		return -1;
@@ -407,16 +574,23 @@ file_value(struct counter *c, long long *value)
 		errno = ESTALE;
 		return -1;
 	}
-	n = pread(f->fd, text, sizeof(text), 0);
-	if (n == -1)
-		return -1;
-	if (n != (ssize_t)sizeof(text) || st.st_size != (off_t)sizeof(text) ||
-	    !counter_text_parse(text, value)) {
-		c->why = "holds no valid counter: it was changed during the run";
-		errno = EINVAL;
+	locked = under_lock && kind_lock(run->kind, &lock, &unlock);
+	if (locked && lock(f->fd, false) == -1) {
+		if (errno == EACCES || errno == EAGAIN)
+			errno = EWOULDBLOCK;
+		if (errno == EWOULDBLOCK)
+			c->why = "is locked by another program";
 		return -1;
 	}
-	return 0;
+	if ((n = read_counter(f->fd, value)) == -2) {
+		c->why = "holds no number: it was changed during the run";
+		errno = EINVAL;
+	}
+	saved = errno;
+	if (locked)
+		unlock(f->fd);
+	errno = saved;
+	return n < 0 ? -1 : 0;
 }
 
 static void
@@ -482,6 +656,7 @@ const struct backend file_backend = {
 	.where = "a file",
 	.kinds = file_kinds,
 	.shares_fd = true,
+	.keeps = true,
 	.create = file_create,
 	.attach = file_attach,
 	.detach = file_detach,

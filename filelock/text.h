@@ -3,6 +3,9 @@
  * padded with spaces to a fixed width, then a newline.  A fixed width lets
  * every update overwrite the record in place with one pwrite, so the file
  * is never empty or half-written, and `cat` or Python's int() read it as is.
+ *
+ * What proccount reads is wider: whatever Python's int() reads from a text
+ * file that holds a number, since other programs share the file.
  */
 #ifndef PROCCOUNT_TEXT_H
 #define PROCCOUNT_TEXT_H
@@ -58,6 +61,55 @@ counter_text_parse(const char text[COUNTER_TEXT_SIZE], long long *value)
 		if (text[at] != ' ')
 			return false;
 	if (text[COUNTER_TEXT_SIZE - 1] != '\n')
+		return false;
+	*value = negative ? (long long)(0 - magnitude) : (long long)magnitude;
+	return true;
+}
+
+/* Python's whitespace, in ASCII. */
+static inline bool
+counter_text_space(char ch)
+{
+	return ch == ' ' || (ch >= '\t' && ch <= '\r');
+}
+
+/*
+ * Accepts what Python's int() accepts of ASCII text: surrounding
+ * whitespace, a sign, and decimal digits, single underscores allowed
+ * between them; len bytes of text, no terminator needed.
+ */
+static inline bool
+counter_text_read(const char *text, size_t len, long long *value)
+{
+	unsigned long long magnitude = 0, limit;
+	size_t at = 0, end = len;
+	bool negative = false, digit_last = false;
+	unsigned digit;
+
+	while (at < end && counter_text_space(text[at]))
+		at++;
+	while (end > at && counter_text_space(text[end - 1]))
+		end--;
+	if (at < end && (text[at] == '-' || text[at] == '+'))
+		negative = text[at++] == '-';
+	if (at == end)
+		return false;
+	limit = negative ? (unsigned long long)__LONG_LONG_MAX__ + 1 :
+	    (unsigned long long)__LONG_LONG_MAX__;
+	for (; at < end; at++) {
+		if (text[at] == '_' && digit_last && at + 1 < end) {
+			digit_last = false;
+			continue;
+		}
+		if (text[at] < '0' || text[at] > '9')
+			return false;
+		digit = (unsigned)(text[at] - '0');
+		if (magnitude > (limit - digit) / 10)
+			return false;
+		magnitude = magnitude * 10 + digit;
+		digit_last = true;
+	}
+	if (!digit_last)
 		return false;
 	*value = negative ? (long long)(0 - magnitude) : (long long)magnitude;
 	return true;

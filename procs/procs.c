@@ -100,6 +100,19 @@ keep_dead_handle(void *handle)
 	dead_handles[ndead_handles++] = handle;
 }
 
+/* Waits up to ns for a signal that ends a run; returns it, or 0. */
+int
+procs_signal_within(int64_t ns)
+{
+	struct timespec pause = clock_timespec(ns);
+	sigset_t ending = handled;
+	int signo;
+
+	sigdelset(&ending, SIGCHLD);
+	signo = sigtimedwait(&ending, NULL, &pause);
+	return signo > 0 ? signo : 0;
+}
+
 struct watch {
 	const struct run *run;
 	const struct progress *progress;

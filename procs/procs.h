@@ -74,6 +74,7 @@ struct progress {
 };
 
 void	procs_block_signals(void);
+int	procs_signal_within(int64_t ns);
 int	procs_run(const struct run *, struct counter *, const struct progress *,
 	    struct outcome *);
 void	procs_free(struct outcome *);

@@ -18,9 +18,17 @@ for kind in flock fcntl ofd; do
 done
 
 # The default file kind is flock, and the file is 21 bytes: value, spaces,
-# newline, whatever was in it before.
+# newline, whatever was in it before.  A file that holds no number is not
+# a counter: it is replaced only when --force says so.
 printf 'this was a much longer file than the record is, by far\n' >counter.txt
 pc --backend=file --lock -n 1000 -s -7
+is "$rc:$(lines out)" "3:0" "a file that holds no number: exit 3, no report"
+is "$(cat err)" \
+    "proccount: counter.txt: holds no number, so it is not a counter to reuse (--force replaces it)" \
+    "the message says why, and what would replace it"
+is "$(cat counter.txt)" "this was a much longer file than the record is, by far" \
+    "the file is untouched"
+pc --backend=file --lock -n 1000 -s -7 --force
 is "$rc" 0 "bare --lock: exit 0"
 is "$(head -n 1 out)" \
     "file counter.txt, flock lock: 1 incrementer + 1 decrementer x 1000 updates" \
@@ -29,8 +37,8 @@ is "$(sed -n 2p out)" "final -7, expected -7: correct" "the verdict line"
 is "$(wc -c <counter.txt | tr -d ' ')" 21 "the record is 21 bytes"
 is "$(cat counter.txt | tr -d ' ')" "-7" "cat shows the value"
 printf 'x' >old.txt
-pc -b file -l fcntl -f old.txt -n 10 -i 3 -d 0 -s 5
-is "$(cat old.txt | tr -d ' ')" 35 "--file: a shorter old file is rewritten"
+pc -b file -l fcntl -f old.txt -n 10 -i 3 -d 0 -s 5 --force
+is "$(cat old.txt | tr -d ' ')" 35 "--force: a shorter old file is rewritten"
 
 # The ends of the range: the record holds any 64-bit value.
 pc -b file --lock=ofd -s 9223372036854775807 -i 0 -d 2 -n 10

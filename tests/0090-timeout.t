@@ -24,14 +24,16 @@ ok $? "the text report names the worker that timed out"
 
 # A lock held from outside proccount: util-linux flock(1) on the same file.
 if command -v flock >/dev/null; then
-	pc -b file --lock=flock -f held.txt -n 1 -s 0
+	pc -b file --lock=flock -f held.txt -i 1 -d 0 -n 1 -s 41
 	flock held.txt sleep 3 &
 	holder=$!
 	sleep 0.3
 	pc -b file --lock=flock -f held.txt -i 1 -d 1 -n 10 --timeout=300ms --json
-	is "$rc" 4 "a lock held by another program: exit 4"
-	is "$(json 'sorted(w["end"] for w in d["workers"]), d["updates"]')" \
-	    "(['timed out', 'timed out'], 0)" "both workers timed out"
+	is "$rc:$(lines out)" "4:0" "a lock held by another program: exit 4"
+	is "$(cat err)" \
+	    "proccount: held.txt: is locked by another program for longer than --timeout, 0.3 s" \
+	    "the start value waits for the lock, as long as --timeout"
+	is "$(file_value held.txt)" 42 "the other holder's count is left alone"
 	# flock(1) and the sleep that holds the lock through it.
 	pkill -P $holder 2>/dev/null
 	kill $holder 2>/dev/null

@@ -54,7 +54,7 @@ text_of(long long final, struct verdict *v)
 	FILE *to;
 
 	strcpy(c.name, "counter.txt");
-	judge(&run, &out, final, v);
+	judge(&run, &out, run.start, &final, v);
 	if ((to = open_memstream(&text, &size)) == NULL)
 		abort();
 	report_text(to, &run, &c, &out, v, false);
@@ -156,6 +156,46 @@ main(void)
 	text = text_of(0, &v);
 	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "timed out: exit 4");
 	free(text);
+
+	/* Beyond what lost updates can do: another writer. */
+	made_up("file", "flock", 100, 2, 10);
+	text = text_of(95, &v);
+	ok(!v.correct && !v.outside, "inside the range: lost updates, maybe");
+	is_int(verdict_status(&out, &v), EXIT_LOST, "inside the range: exit 1");
+	free(text);
+	text = text_of(90, &v);
+	ok(!v.outside, "the start less every decrement: still inside");
+	free(text);
+	text = text_of(89, &v);
+	ok(v.outside, "one below: outside");
+	ok(has(text, "final 89, expected 100: the counter changed by 11 less "
+	    "than the workers did; lost updates cannot do that, another "
+	    "writer did\n"), "outside: the text says another writer did it");
+	is_int(verdict_status(&out, &v), EXIT_OUTSIDE, "outside: exit 5");
+	free(text);
+	text = text_of(20100, &v);
+	ok(v.outside && has(text, "changed by 20000 more than the workers "
+	    "did"), "above: 20000 more");
+	free(text);
+
+	/* A counter that could not be read at the end. */
+	{
+		struct counter c = { .ops = run.backend, .why = "was removed" };
+		char *report = NULL;
+		size_t size = 0;
+		FILE *to = open_memstream(&report, &size);
+
+		strcpy(c.name, "counter.txt");
+		judge(&run, &out, 100, NULL, &v);
+		report_text(to, &run, &c, &out, &v, false);
+		fclose(to);
+		ok(!v.final_known && v.expected == 100,
+		    "unread: judged on the workers' counts alone");
+		is_int(verdict_status(&out, &v), EXIT_SYSTEM, "unread: exit 3");
+		ok(has(report, "final unknown (counter.txt: was removed); the "
+		    "workers' updates make 100\n"), "unread: the text says so");
+		free(report);
+	}
 
 	/* Unfair workers. */
 	made_up("shm", "spin", 0, 2, 10);
