@@ -361,7 +361,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		    (double)run->duration_ns / 1e9);
 	fprintf(to, ",\"start\":%lld,\"expected\":%lld,\"final\":%lld,"
 	    "\"drift\":%lld,\"correct\":%s,\"landed\":%u,\"updates\":%llu,"
-	    "\"elapsed_s\":%.6f,\"ns_per_update\":%.1f",
+	    "\"elapsed_s\":%.9f,\"ns_per_update\":%.6f",
 	    run->start, v->expected, v->final, v->drift,
 	    v->correct ? "true" : "false", v->landed,
 	    (unsigned long long)v->updates, (double)out->elapsed_ns / 1e9,
