@@ -153,4 +153,14 @@ is "$(json '[(w["end"], w["unsure"] in (0, 1024)) for w in d["workers"] if w["pi
 is "$(json 'd["correct"] == (d["drift"] == 0) and d["final"] - d["expected"] == d["drift"]')" \
     True "and the verdict agrees with itself"
 
+# Alone, an unguarded worker races with nobody: whatever part of its last
+# batch landed before it was killed, the count is exact, and the report
+# counts what landed of the uncounted batch.
+kill_a_worker 0.3 -b shm -i 1 -d 0 -s 5 -t 2s
+is "$rc" 0 "shm none, the only worker killed: exit 0"
+is "$(json 'd["workers"][0]["pid"] == '"${victim:-0}"', d["workers"][0]["end"]')" \
+    "(True, 'killed by signal 9')" "the only worker was killed"
+is "$(json 'd["correct"], d["final"] == 5 + d["workers"][0]["updates"] + d["landed"] == d["expected"], 0 <= d["landed"] <= d["workers"][0]["unsure"]')" \
+    "(True, True, True)" "exact, counting what landed of its uncounted batch"
+
 done_testing
