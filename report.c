@@ -333,19 +333,68 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	}
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at s, or 0 where none
+ * starts: a stray or missing continuation byte, an overlong form, a
+ * surrogate, or a code point past U+10FFFF.
+ */
+static size_t
+utf8_length(const unsigned char *s)
+{
+	unsigned long code;
+	size_t length, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		length = 2;
+		code = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		length = 3;
+		code = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		length = 4;
+		code = s[0] & 0x07;
+	} else
+		return 0;
+	/* The terminating NUL is no continuation byte: no overrun. */
+	for (i = 1; i < length; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		code = code << 6 | (s[i] & 0x3f);
+	}
+	if ((length == 3 && code < 0x800) || (code >= 0xd800 &&
+	    code <= 0xdfff) || (length == 4 && (code < 0x10000 ||
+	    code > 0x10ffff)))
+		return 0;
+	return length;
+}
+
+/*
+ * A path is bytes, and JSON text is Unicode.  Well-formed UTF-8 passes
+ * through; any other byte becomes the lone surrogate U+DC80 + byte, as
+ * Python's "surrogateescape" decodes it, so os.fsencode() of the string
+ * gives back the very bytes.
+ */
 static void
 json_string(FILE *to, const char *s)
 {
-	fputc('"', to);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
+	const unsigned char *at = (const unsigned char *)s;
+	size_t length;
 
-		if (ch == '"' || ch == '\\')
-			fprintf(to, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(to, "\\u%04x", ch);
+	fputc('"', to);
+	while (*at != '\0') {
+		if ((length = utf8_length(at)) == 0) {
+			fprintf(to, "\\udc%02x", *at++);
+			continue;
+		}
+		if (*at == '"' || *at == '\\')
+			fprintf(to, "\\%c", *at);
+		else if (*at < 0x20)
+			fprintf(to, "\\u%04x", *at);
 		else
-			fputc(ch, to);
+			fwrite(at, 1, length, to);
+		at += length;
 	}
 	fputc('"', to);
 }
@@ -399,8 +448,8 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		    "\"outside\":null,\"unread\":");
 		json_string(to, c->why ? c->why : "cannot be read");
 	}
-	fprintf(to, ",\"landed\":%u,\"updates\":%llu,\"elapsed_s\":%.6f,"
-	    "\"ns_per_update\":%.1f", v->landed,
+	fprintf(to, ",\"landed\":%u,\"updates\":%llu,\"elapsed_s\":%.9f,"
+	    "\"ns_per_update\":%.6f", v->landed,
 	    (unsigned long long)v->updates, (double)out->elapsed_ns / 1e9,
 	    ns_per_update(out, v));
 	fprintf(to, ",\"crash\":");

@@ -393,7 +393,7 @@ print_csv(const struct cell *cells, size_t n)
 	for (i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 
-		printf("%s,%s,%s,%u,%u,%u,%u,%.1f,%.0f,", c->backend->name,
+		printf("%s,%s,%s,%u,%u,%u,%u,%.6f,%.0f,", c->backend->name,
 		    c->kind->name, cell_as(c), c->workers,
 		    (c->workers + 1) / 2, c->workers / 2,
 		    c->runs, c->ns_per_update, c->updates_per_s);
@@ -424,7 +424,7 @@ print_json(const struct bench *b, const struct cell *cells, size_t n)
 
 		printf("%s{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
 		    "\"workers\":%u,\"incrementers\":%u,\"decrementers\":%u,"
-		    "\"runs\":%u,\"ns_per_update\":%.1f,"
+		    "\"runs\":%u,\"ns_per_update\":%.6f,"
 		    "\"updates_per_s\":%.0f,", i ? "," : "", c->backend->name,
 		    c->kind->name, cell_as(c), c->workers,
 		    (c->workers + 1) / 2, c->workers / 2, c->runs,

@@ -74,9 +74,16 @@ lines() {
 	wc -l <"$1" | tr -d ' '
 }
 
-# shm_left NAME: what /dev/shm holds of the run whose object was NAME.
+# shm_left NAME: what /dev/shm holds of the run whose segment was NAME.
+# Every object of a run is named /proccount-PID-N..., PID the parent's: the
+# segment, and the semaphore, which glibc keeps as sem.proccount-PID-N-sem.
 shm_left() {
-	ls /dev/shm 2>/dev/null | grep -F "${1#/}" | tr '\n' ' '
+	prefix=$(printf '%s\n' "$1" | sed -n 's|^/\(proccount-[0-9]*-\)[0-9]*$|\1|p')
+	if [ -z "$prefix" ]; then
+		echo "not the name of a run's segment: '$1'"
+		return
+	fi
+	ls /dev/shm 2>/dev/null | grep -E "^(sem\.)?$prefix" | tr '\n' ' '
 }
 
 # The value in a counter file, as the course's Python would read it.
