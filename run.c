@@ -69,8 +69,13 @@ run_once(const struct run *run, const struct progress *progress,
     struct result *r)
 {
 	long long final = 0;
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
+	/* Any run cleans up after killed ones, whatever its own backend. */
+	for (i = 0; backends[i] != NULL; i++)
+		if (backends[i]->sweep != NULL)
+			backends[i]->sweep();
 	r->counter.ops = run->backend;
 	if (r->counter.ops->create(&r->counter, run) == -1) {
 		snprintf(r->message, sizeof(r->message), "%s: %s",
