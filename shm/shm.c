@@ -27,6 +27,10 @@
  * with O_CREAT would first make an anonymous temporary, sem.XXXXXX, which
  * nothing could tell from another program's; so the semaphore's file is
  * made here, under its own name, and sem_open only opens it.
+ *
+ * The pages of both are reserved with posix_fallocate before they are
+ * touched: on a full /dev/shm, touching a page of a mapping that has none
+ * behind it raises SIGBUS, where the reservation fails with ENOSPC.
  */
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -498,7 +502,8 @@ unique_name(char *name, size_t size, const char *suffix)
 }
 
 /*
- * Creates the segment under a new name, unlinks the name, and maps it.
+ * Creates the segment under a new name, unlinks the name, and maps it
+ * with its pages reserved.
  */
 static struct shm_area *
 open_segment(struct counter *c)
@@ -519,7 +524,8 @@ open_segment(struct counter *c)
 		return MAP_FAILED;
 	}
 	shm_unlink(c->name);
-	if (ftruncate(fd, sizeof(*area)) == -1) {
+	if ((error = posix_fallocate(fd, 0, sizeof(*area))) != 0) {
+		errno = error;
 		failed(c, path);
 		goto out;
 	}
@@ -538,9 +544,9 @@ out:
  * Makes a named semaphore with the value 1 without glibc's anonymous
  * temporary: its file, which glibc's named semaphores are (a sem_t shared
  * through a mapping of SHM_DIR/sem.NAME), is created here under its own
- * name and initialised with sem_init as shared between processes;
- * sem_open then opens it as any other process would, and its name is
- * unlinked.
+ * name, reserved, and initialised with sem_init as shared between
+ * processes; sem_open then opens it as any other process would, and its
+ * name is unlinked.
  */
 static sem_t *
 open_semaphore(struct counter *c)
@@ -560,8 +566,10 @@ open_semaphore(struct counter *c)
 		failed(c, path);
 		return SEM_FAILED;
 	}
-	if (ftruncate(fd, sizeof(*sem)) == -1)
+	if ((error = posix_fallocate(fd, 0, sizeof(*sem))) != 0) {
+		errno = error;
 		goto out;
+	}
 	mapped = mmap(NULL, sizeof(*mapped), PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0);
 	if (mapped == MAP_FAILED)

@@ -66,11 +66,11 @@ kill_held() {
 }
 
 # The kill at each moment a name exists: the segment's until its unlink,
-# the semaphore's file while it is sized and until its unlink.
+# the semaphore's file while it is reserved and until its unlink.
 before=$(temporaries)
 for spec in "unlink 1 mutex segment linked" \
     "unlink 1 sem segment linked" \
-    "ftruncate 2 sem semaphore file sized" \
+    "fallocate 2 sem semaphore file reserved" \
     "unlink 2 sem semaphore file linked"; do
 	set -- $spec
 	call=$1 nth=$2 kind=$3
