@@ -5,14 +5,21 @@
  * one more run with --latency gives the lock kinds' wait percentiles,
  * since recording them slows the lock down.  Prints a table, CSV or JSON,
  * and writes an SVG chart with --plot.
+ *
+ * bench removes nothing it did not make: the chart is renamed into place
+ * only once it is whole.
  */
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "../cli.h"
@@ -45,6 +52,21 @@ struct bench {
 	const char	*path;
 	bool		 quiet_progress;
 };
+
+/*
+ * The chart being written.  A path that names a regular file, or nothing
+ * yet, gets a temporary file beside it (beside the file a symbolic link
+ * points to), renamed onto it once the chart is whole, so that the file
+ * there before stays as it was unless the bench succeeds.  A path that
+ * names something else, such as /dev/null or a FIFO, is written to
+ * directly, and never removed.
+ */
+struct chart {
+	FILE	*to;
+	char	 target[PATH_MAX];	/* what the rename replaces */
+	char	 temporary[PATH_MAX];	/* "" when written directly */
+};
+
 
 static const char bench_usage[] =
 "usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
@@ -443,6 +465,92 @@ print_json(const struct bench *b, const struct cell *cells, size_t n)
 	printf("]}\n");
 }
 
+/* Opens the chart's temporary file, or the chart itself; see struct chart. */
+static int
+chart_open(struct chart *chart, const char *path)
+{
+	struct stat st;
+	mode_t mode, mask;
+	int fd, saved;
+	size_t len;
+
+	chart->temporary[0] = '\0';
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			/* Written as it is: no O_CREAT, no rename, no unlink. */
+			if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+				return -1;
+			goto opened;
+		}
+		if (realpath(path, chart->target) == NULL)
+			return -1;
+		mode = st.st_mode & 07777;
+	} else {
+		len = strlen(path);
+		if (len >= sizeof(chart->target)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(chart->target, path, len + 1);
+		/* What a new file would get from fopen. */
+		mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	if ((size_t)snprintf(chart->temporary, sizeof(chart->temporary),
+	    "%s.XXXXXX", chart->target) >= sizeof(chart->temporary)) {
+		chart->temporary[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(chart->temporary, O_CLOEXEC)) == -1) {
+		chart->temporary[0] = '\0';
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1)
+		goto fail;
+opened:
+	if ((chart->to = fdopen(fd, "w")) != NULL)
+		return 0;
+fail:
+	saved = errno;
+	close(fd);
+	if (chart->temporary[0] != '\0')
+		unlink(chart->temporary);
+	chart->temporary[0] = '\0';
+	errno = saved;
+	return -1;
+}
+
+/* Ends the chart whole: the temporary file takes the chart's name. */
+static int
+chart_commit(struct chart *chart)
+{
+	int saved;
+
+	if (fclose(chart->to) == EOF)
+		goto fail;
+	chart->to = NULL;
+	if (chart->temporary[0] == '\0' ||
+	    rename(chart->temporary, chart->target) == 0)
+		return 0;
+fail:
+	saved = errno;
+	if (chart->temporary[0] != '\0')
+		unlink(chart->temporary);
+	errno = saved;
+	return -1;
+}
+
+/* Ends the chart unwritten: only the temporary file goes. */
+static void
+chart_abandon(struct chart *chart)
+{
+	fclose(chart->to);
+	if (chart->temporary[0] != '\0')
+		unlink(chart->temporary);
+}
+
 int
 bench_main(int argc, char **argv)
 {
@@ -450,9 +558,9 @@ bench_main(int argc, char **argv)
 		.duration_ns = SECOND,
 		.repeat = 3,
 	};
+	struct chart chart = { .to = NULL };
 	struct cell *cells;
 	size_t n, i, k, a, w;
-	FILE *plot = NULL;
 	int status = 0;
 
 	parse_bench(argc, argv, &b);
@@ -461,7 +569,7 @@ bench_main(int argc, char **argv)
 	if ((cells = calloc(n, sizeof(*cells))) == NULL)
 		err(EXIT_SYSTEM, "bench");
 	/* Open the chart first: a path that cannot be written fails now. */
-	if (b.plot != NULL && (plot = fopen(b.plot, "w")) == NULL)
+	if (b.plot != NULL && chart_open(&chart, b.plot) == -1)
 		err(EXIT_SYSTEM, "%s", b.plot);
 	/* A kind's cells: by processes, then threads, then by count. */
 	for (k = 0, i = 0; k < b.nkinds; k++)
@@ -478,12 +586,9 @@ bench_main(int argc, char **argv)
 	if (!b.quiet_progress)
 		fputs("\r\033[K", stderr);
 	if (status != 0) {
-		if (plot != NULL) {
-			fclose(plot);
-			unlink(b.plot);
-		}
-		free(cells);
-		return status;
+		if (chart.to != NULL)
+			chart_abandon(&chart);
+		goto out;
 	}
 	if (b.format == TABLE)
 		print_table(cells, n);
@@ -491,11 +596,14 @@ bench_main(int argc, char **argv)
 		print_csv(cells, n);
 	else
 		print_json(&b, cells, n);
-	if (plot != NULL) {
-		plot_svg(plot, cells, n, b.counts, b.ncounts);
-		if (fclose(plot) == EOF)
-			err(EXIT_SYSTEM, "%s", b.plot);
+	if (chart.to != NULL) {
+		plot_svg(chart.to, cells, n, b.counts, b.ncounts);
+		if (chart_commit(&chart) == -1) {
+			warn("%s", b.plot);
+			status = EXIT_SYSTEM;
+		}
 	}
+out:
 	free(cells);
-	return EXIT_CORRECT;
+	return status;
 }
