@@ -6,12 +6,15 @@
  * since recording them slows the lock down.  Prints a table, CSV or JSON,
  * and writes an SVG chart with --plot.
  *
- * bench removes nothing it did not make: the chart is renamed into place
- * only once it is whole.
+ * bench makes nothing in the user's directory but the chart it is asked
+ * for, and removes nothing it did not make: the file backend's counter
+ * lives in a private directory unless --file names one, and the chart is
+ * renamed into place only once it is whole.
  */
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +52,7 @@ struct bench {
 	unsigned	 repeat;
 	enum format	 format;
 	const char	*plot;
-	const char	*path;
+	const char	*path;		/* --file, or the private counter */
 	bool		 quiet_progress;
 };
 
@@ -67,6 +70,14 @@ struct chart {
 	char	 temporary[PATH_MAX];	/* "" when written directly */
 };
 
+/*
+ * The file backend's counter when --file is not given: a directory of its
+ * own in $TMPDIR or /tmp, removed at the end.
+ */
+struct private_counter {
+	char	 dir[PATH_MAX];		/* "" if none was made */
+	char	 path[PATH_MAX + sizeof("/counter.txt")];
+};
 
 static const char bench_usage[] =
 "usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
@@ -85,7 +96,8 @@ static const char bench_usage[] =
 "      --as=processes,threads  what the workers are (default processes)\n"
 "      --format=FORMAT      table (default), csv or json\n"
 "      --plot=FILE.svg      also write a chart of ns/update\n"
-"  -f, --file=PATH          the file backend's counter (default counter.txt)\n"
+"  -f, --file=PATH          the file backend's counter (default: a temporary\n"
+"                           file, removed at the end)\n"
 "  -h, --help               print this help\n";
 
 static void
@@ -255,8 +267,6 @@ parse_bench(int argc, char **argv, struct bench *b)
 		cli_usage("unexpected argument '%s'", argv[optind]);
 	if (b->path != NULL && b->backend != NULL && !b->backend->shares_fd)
 		cli_usage("--file is for the file backend");
-	if (b->path == NULL)
-		b->path = "counter.txt";
 	choose_kinds(b, locks);
 	choose_counts(b, counts);
 }
@@ -551,6 +561,59 @@ chart_abandon(struct chart *chart)
 		unlink(chart->temporary);
 }
 
+static bool
+uses_file_backend(const struct bench *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nkinds; i++)
+		if (b->kinds[i].backend == &file_backend)
+			return true;
+	return false;
+}
+
+static int
+private_counter_make(struct private_counter *pc)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	if ((size_t)snprintf(pc->dir, sizeof(pc->dir),
+	    "%s/proccount-bench.XXXXXX", tmpdir) >= sizeof(pc->dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdtemp(pc->dir) == NULL) {
+		/* The name to complain about, whatever mkdtemp left in it. */
+		snprintf(pc->dir, sizeof(pc->dir), "%s/proccount-bench.XXXXXX",
+		    tmpdir);
+		return -1;
+	}
+	snprintf(pc->path, sizeof(pc->path), "%s/counter.txt", pc->dir);
+	return 0;
+}
+
+/* Removes the private directory and whatever the runs made in it. */
+static void
+private_counter_remove(struct private_counter *pc)
+{
+	struct dirent *entry;
+	DIR *dir;
+
+	if (pc->dir[0] == '\0')
+		return;
+	if ((dir = opendir(pc->dir)) != NULL) {
+		while ((entry = readdir(dir)) != NULL)
+			if (strcmp(entry->d_name, ".") != 0 &&
+			    strcmp(entry->d_name, "..") != 0)
+				unlinkat(dirfd(dir), entry->d_name, 0);
+		closedir(dir);
+	}
+	rmdir(pc->dir);
+	pc->dir[0] = '\0';
+}
+
 int
 bench_main(int argc, char **argv)
 {
@@ -558,10 +621,11 @@ bench_main(int argc, char **argv)
 		.duration_ns = SECOND,
 		.repeat = 3,
 	};
+	struct private_counter counter = { .dir = "" };
 	struct chart chart = { .to = NULL };
 	struct cell *cells;
 	size_t n, i, k, a, w;
-	int status = 0;
+	int status = 0, saved;
 
 	parse_bench(argc, argv, &b);
 	b.quiet_progress = !isatty(STDERR_FILENO);
@@ -571,6 +635,16 @@ bench_main(int argc, char **argv)
 	/* Open the chart first: a path that cannot be written fails now. */
 	if (b.plot != NULL && chart_open(&chart, b.plot) == -1)
 		err(EXIT_SYSTEM, "%s", b.plot);
+	if (b.path == NULL && uses_file_backend(&b)) {
+		if (private_counter_make(&counter) == -1) {
+			saved = errno;
+			if (chart.to != NULL)
+				chart_abandon(&chart);
+			errno = saved;
+			err(EXIT_SYSTEM, "%s", counter.dir);
+		}
+		b.path = counter.path;
+	}
 	/* A kind's cells: by processes, then threads, then by count. */
 	for (k = 0, i = 0; k < b.nkinds; k++)
 		for (a = 0; a < 2; a++)
@@ -585,6 +659,7 @@ bench_main(int argc, char **argv)
 		status = measure(&b, &cells[i], i, n);
 	if (!b.quiet_progress)
 		fputs("\r\033[K", stderr);
+	private_counter_remove(&counter);
 	if (status != 0) {
 		if (chart.to != NULL)
 			chart_abandon(&chart);

@@ -2,7 +2,9 @@
 # What proccount bench makes and removes.  The chart replaces its file only
 # when the bench succeeds: a file there before survives a bench that fails
 # or is interrupted, unchanged, and a device such as /dev/null is written
-# to and never removed.
+# to and never removed.  The file backend's counter lives in a private
+# directory in $TMPDIR, removed at the end, however the bench ends; nothing
+# is made in the current directory.
 . "$(dirname "$0")/lib.sh"
 
 tiny="-w 1 -t 50ms -r 1"
@@ -87,5 +89,31 @@ else
 fi
 pc bench -l mutex $tiny --plot=.
 is "$rc:$(cat err)" "3:proccount: .: Is a directory" "a directory as the chart: exit 3"
+
+# The counter of the file backend's runs: nowhere in the current directory.
+mkdir empty
+cd empty
+pc bench -l flock,none -b file $tiny --format=csv
+is "$rc:$(sed 1d out | cut -d, -f1,2 | tr '\n' ' ')" "0:file,flock file,none " \
+    "bench with the file backend: exit 0"
+is "$(holds .)" "err out " "nothing made in the current directory"
+is "$(holds "$TMPDIR")" "" "its private directory is removed"
+pc bench -l flock $tiny -f ../mine.txt
+file_value ../mine.txt >/dev/null
+is "$rc:$?" "0:0" "--file: the counter is there, as named"
+rm ../mine.txt
+for sig in INT TERM; do
+	bench_interrupted $sig -l flock -w 1 -t 10s -r 3
+	is "$(holds .)" "err out " "SIG$sig: nothing made in the current directory"
+	is "$(holds "$TMPDIR")" "" "SIG$sig: the private directory is removed"
+done
+pc bench -l flock $tiny -f no/such/dir/counter.txt
+is "$rc:$(holds "$TMPDIR")" "3:" "a run that fails: the private directory is removed"
+TMPDIR=$scratch/no/such/dir timeout -s KILL "$LIMIT" "$PROCCOUNT" bench \
+    -l flock $tiny >out 2>err
+rc=$?
+is "$rc:$(cat err)" "3:proccount: $scratch/no/such/dir/proccount-bench.XXXXXX: No such file or directory" \
+    "a TMPDIR that does not exist: exit 3, named"
+cd ..
 
 done_testing
