@@ -151,6 +151,9 @@ struct backend {
 	bool		 shares_fd;	/* --share-fd means something to it */
 	bool		 keeps;		/* its counter outlives a run: -s keep
 					   and --force mean something to it */
+	/* In the parent, before every run of any backend: removes what
+	 * runs killed earlier left behind.  Optional; it cannot fail. */
+	void	(*sweep)(void);
 	/* In the parent, before the workers start. */
 	int	(*create)(struct counter *, const struct run *);
 	/* In each worker, before the start gate: its own handle, which no

@@ -159,8 +159,13 @@ run_once(const struct run *run, const struct progress *progress,
 {
 	long long final = 0;
 	bool known;
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
+	/* Any run cleans up after killed ones, whatever its own backend. */
+	for (i = 0; backends[i] != NULL; i++)
+		if (backends[i]->sweep != NULL)
+			backends[i]->sweep();
 	r->counter.ops = run->backend;
 	if (create(run, r) != 0)
 		return r->status;

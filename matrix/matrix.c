@@ -5,14 +5,24 @@
  * one more run with --latency gives the lock kinds' wait percentiles,
  * since recording them slows the lock down.  Prints a table, CSV or JSON,
  * and writes an SVG chart with --plot.
+ *
+ * bench makes nothing in the user's directory but the chart it is asked
+ * for, and removes nothing it did not make: the file backend's counter
+ * lives in a private directory unless --file names one, and the chart is
+ * renamed into place only once it is whole.
  */
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "../cli.h"
@@ -42,8 +52,31 @@ struct bench {
 	unsigned	 repeat;
 	enum format	 format;
 	const char	*plot;
-	const char	*path;
+	const char	*path;		/* --file, or the private counter */
 	bool		 quiet_progress;
+};
+
+/*
+ * The chart being written.  A path that names a regular file, or nothing
+ * yet, gets a temporary file beside it (beside the file a symbolic link
+ * points to), renamed onto it once the chart is whole, so that the file
+ * there before stays as it was unless the bench succeeds.  A path that
+ * names something else, such as /dev/null or a FIFO, is written to
+ * directly, and never removed.
+ */
+struct chart {
+	FILE	*to;
+	char	 target[PATH_MAX];	/* what the rename replaces */
+	char	 temporary[PATH_MAX];	/* "" when written directly */
+};
+
+/*
+ * The file backend's counter when --file is not given: a directory of its
+ * own in $TMPDIR or /tmp, removed at the end.
+ */
+struct private_counter {
+	char	 dir[PATH_MAX];		/* "" if none was made */
+	char	 path[PATH_MAX + sizeof("/counter.txt")];
 };
 
 static const char bench_usage[] =
@@ -63,7 +96,8 @@ static const char bench_usage[] =
 "      --as=processes,threads  what the workers are (default processes)\n"
 "      --format=FORMAT      table (default), csv or json\n"
 "      --plot=FILE.svg      also write a chart of ns/update\n"
-"  -f, --file=PATH          the file backend's counter (default counter.txt)\n"
+"  -f, --file=PATH          the file backend's counter (default: a temporary\n"
+"                           file, removed at the end)\n"
 "  -h, --help               print this help\n";
 
 static void
@@ -233,8 +267,6 @@ parse_bench(int argc, char **argv, struct bench *b)
 		cli_usage("unexpected argument '%s'", argv[optind]);
 	if (b->path != NULL && b->backend != NULL && !b->backend->shares_fd)
 		cli_usage("--file is for the file backend");
-	if (b->path == NULL)
-		b->path = "counter.txt";
 	choose_kinds(b, locks);
 	choose_counts(b, counts);
 }
@@ -443,6 +475,145 @@ print_json(const struct bench *b, const struct cell *cells, size_t n)
 	printf("]}\n");
 }
 
+/* Opens the chart's temporary file, or the chart itself; see struct chart. */
+static int
+chart_open(struct chart *chart, const char *path)
+{
+	struct stat st;
+	mode_t mode, mask;
+	int fd, saved;
+	size_t len;
+
+	chart->temporary[0] = '\0';
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			/* Written as it is: no O_CREAT, no rename, no unlink. */
+			if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+				return -1;
+			goto opened;
+		}
+		if (realpath(path, chart->target) == NULL)
+			return -1;
+		mode = st.st_mode & 07777;
+	} else {
+		len = strlen(path);
+		if (len >= sizeof(chart->target)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(chart->target, path, len + 1);
+		/* What a new file would get from fopen. */
+		mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	if ((size_t)snprintf(chart->temporary, sizeof(chart->temporary),
+	    "%s.XXXXXX", chart->target) >= sizeof(chart->temporary)) {
+		chart->temporary[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = mkostemp(chart->temporary, O_CLOEXEC)) == -1) {
+		chart->temporary[0] = '\0';
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1)
+		goto fail;
+opened:
+	if ((chart->to = fdopen(fd, "w")) != NULL)
+		return 0;
+fail:
+	saved = errno;
+	close(fd);
+	if (chart->temporary[0] != '\0')
+		unlink(chart->temporary);
+	chart->temporary[0] = '\0';
+	errno = saved;
+	return -1;
+}
+
+/* Ends the chart whole: the temporary file takes the chart's name. */
+static int
+chart_commit(struct chart *chart)
+{
+	int saved;
+
+	if (fclose(chart->to) == EOF)
+		goto fail;
+	chart->to = NULL;
+	if (chart->temporary[0] == '\0' ||
+	    rename(chart->temporary, chart->target) == 0)
+		return 0;
+fail:
+	saved = errno;
+	if (chart->temporary[0] != '\0')
+		unlink(chart->temporary);
+	errno = saved;
+	return -1;
+}
+
+/* Ends the chart unwritten: only the temporary file goes. */
+static void
+chart_abandon(struct chart *chart)
+{
+	fclose(chart->to);
+	if (chart->temporary[0] != '\0')
+		unlink(chart->temporary);
+}
+
+static bool
+uses_file_backend(const struct bench *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nkinds; i++)
+		if (b->kinds[i].backend == &file_backend)
+			return true;
+	return false;
+}
+
+static int
+private_counter_make(struct private_counter *pc)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	if ((size_t)snprintf(pc->dir, sizeof(pc->dir),
+	    "%s/proccount-bench.XXXXXX", tmpdir) >= sizeof(pc->dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdtemp(pc->dir) == NULL) {
+		/* The name to complain about, whatever mkdtemp left in it. */
+		snprintf(pc->dir, sizeof(pc->dir), "%s/proccount-bench.XXXXXX",
+		    tmpdir);
+		return -1;
+	}
+	snprintf(pc->path, sizeof(pc->path), "%s/counter.txt", pc->dir);
+	return 0;
+}
+
+/* Removes the private directory and whatever the runs made in it. */
+static void
+private_counter_remove(struct private_counter *pc)
+{
+	struct dirent *entry;
+	DIR *dir;
+
+	if (pc->dir[0] == '\0')
+		return;
+	if ((dir = opendir(pc->dir)) != NULL) {
+		while ((entry = readdir(dir)) != NULL)
+			if (strcmp(entry->d_name, ".") != 0 &&
+			    strcmp(entry->d_name, "..") != 0)
+				unlinkat(dirfd(dir), entry->d_name, 0);
+		closedir(dir);
+	}
+	rmdir(pc->dir);
+	pc->dir[0] = '\0';
+}
+
 int
 bench_main(int argc, char **argv)
 {
@@ -450,10 +621,11 @@ bench_main(int argc, char **argv)
 		.duration_ns = SECOND,
 		.repeat = 3,
 	};
+	struct private_counter counter = { .dir = "" };
+	struct chart chart = { .to = NULL };
 	struct cell *cells;
 	size_t n, i, k, a, w;
-	FILE *plot = NULL;
-	int status = 0;
+	int status = 0, saved;
 
 	parse_bench(argc, argv, &b);
 	b.quiet_progress = !isatty(STDERR_FILENO);
@@ -461,8 +633,18 @@ bench_main(int argc, char **argv)
 	if ((cells = calloc(n, sizeof(*cells))) == NULL)
 		err(EXIT_SYSTEM, "bench");
 	/* Open the chart first: a path that cannot be written fails now. */
-	if (b.plot != NULL && (plot = fopen(b.plot, "w")) == NULL)
+	if (b.plot != NULL && chart_open(&chart, b.plot) == -1)
 		err(EXIT_SYSTEM, "%s", b.plot);
+	if (b.path == NULL && uses_file_backend(&b)) {
+		if (private_counter_make(&counter) == -1) {
+			saved = errno;
+			if (chart.to != NULL)
+				chart_abandon(&chart);
+			errno = saved;
+			err(EXIT_SYSTEM, "%s", counter.dir);
+		}
+		b.path = counter.path;
+	}
 	/* A kind's cells: by processes, then threads, then by count. */
 	for (k = 0, i = 0; k < b.nkinds; k++)
 		for (a = 0; a < 2; a++)
@@ -477,13 +659,11 @@ bench_main(int argc, char **argv)
 		status = measure(&b, &cells[i], i, n);
 	if (!b.quiet_progress)
 		fputs("\r\033[K", stderr);
+	private_counter_remove(&counter);
 	if (status != 0) {
-		if (plot != NULL) {
-			fclose(plot);
-			unlink(b.plot);
-		}
-		free(cells);
-		return status;
+		if (chart.to != NULL)
+			chart_abandon(&chart);
+		goto out;
 	}
 	if (b.format == TABLE)
 		print_table(cells, n);
@@ -491,11 +671,14 @@ bench_main(int argc, char **argv)
 		print_csv(cells, n);
 	else
 		print_json(&b, cells, n);
-	if (plot != NULL) {
-		plot_svg(plot, cells, n, b.counts, b.ncounts);
-		if (fclose(plot) == EOF)
-			err(EXIT_SYSTEM, "%s", b.plot);
+	if (chart.to != NULL) {
+		plot_svg(chart.to, cells, n, b.counts, b.ncounts);
+		if (chart_commit(&chart) == -1) {
+			warn("%s", b.plot);
+			status = EXIT_SYSTEM;
+		}
 	}
+out:
 	free(cells);
-	return EXIT_CORRECT;
+	return status;
 }

@@ -14,16 +14,33 @@
  *           relaxed atomic load and a relaxed atomic store, so updates are
  *           lost on the hardware without undefined behaviour in C.
  *
- * The object's name is unlinked as soon as it is open, and the semaphore's
- * too: worker processes inherit the mappings across fork, threads share
- * them, and nothing of a run stays in /dev/shm whatever is killed
- * afterwards.
+ * Both objects live in /dev/shm, glibc's fixed directory for shm_open and
+ * sem_open, under names that say which process made them:
+ * proccount-PID-START-N for the segment and sem.proccount-PID-START-N-sem
+ * for the semaphore, START being the process's start time (field 22 of
+ * /proc/PID/stat), so that a PID used again by another process does not
+ * pass for the one that made them.  Each name is unlinked as soon as its
+ * object is open: worker processes inherit the mappings across fork and
+ * threads share them.  A run killed in between leaves the name behind,
+ * and the next run removes it (shm_sweep): the name of a process that is
+ * gone, or a zombie, or that started at another time.  glibc's sem_open
+ * with O_CREAT would first make an anonymous temporary, sem.XXXXXX, which
+ * nothing could tell from another program's; so the semaphore's file is
+ * made here, under its own name, and sem_open only opens it.
+ *
+ * The pages of both are reserved with posix_fallocate before they are
+ * touched: on a full /dev/shm, touching a page of a mapping that has none
+ * behind it raises SIGBUS, where the reservation fails with ENOSPC.
  */
 #include <sys/mman.h>
+#include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -324,53 +341,251 @@ out:
 	return error == 0 ? 0 : -1;
 }
 
+/* Where glibc keeps what shm_open and sem_open name. */
+#define SHM_DIR		"/dev/shm"
+
 /*
- * Names unique to this process; the callers below open with O_EXCL and
- * move on to the next name on EEXIST, from another run or a leftover, and
- * unlink the name as soon as the object is open.
+ * A failure's reason, naming the object's path in /dev/shm, for the
+ * message; create runs in the parent alone.
+ */
+static char failure[PATH_MAX + 128];
+
+static void
+failed(struct counter *c, const char *path)
+{
+	snprintf(failure, sizeof(failure), "%s: %s", path, strerror(errno));
+	c->why = failure;
+}
+
+/*
+ * A process's state and start time, in clock ticks since boot, from
+ * /proc/PID/stat: fields 3 and 22, counted after the command's closing
+ * parenthesis, since the command itself may hold spaces and parentheses.
+ */
+static int
+process_stat(long pid, char *state, unsigned long long *start)
+{
+	char path[64], line[1024], *at;
+	unsigned field;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	len = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	line[len] = '\0';
+	if ((at = strrchr(line, ')')) == NULL || at[1] != ' ')
+		return -1;
+	*state = at[2];
+	for (field = 2; field < 22 && at != NULL; field++)
+		at = strchr(at + 1, ' ');
+	if (at == NULL)
+		return -1;
+	*start = strtoull(at + 1, NULL, 10);
+	return 0;
+}
+
+/* This process's start time, or 0 where /proc cannot tell it. */
+static unsigned long long
+own_start(void)
+{
+	unsigned long long start;
+	char state;
+
+	return process_stat((long)getpid(), &state, &start) == 0 ? start : 0;
+}
+
+/*
+ * Whether the process that made an object is gone for good: no process
+ * has its PID, or the one that has it is a zombie, which never runs
+ * again, or started at another time, so is another process.  A start of
+ * 0 is one that its maker could not read; its PID alone decides.
+ */
+static bool
+maker_gone(long pid, unsigned long long start)
+{
+	unsigned long long now;
+	char state;
+
+	if (pid <= 0 || pid > INT_MAX)
+		return false;
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)
+		return true;
+	if (process_stat(pid, &state, &now) == -1)
+		return false;
+	return state == 'Z' || state == 'X' || (start != 0 && now != start);
+}
+
+/* Reads digits at *at into *value; false if there are none. */
+static bool
+number(const char **at, unsigned long long *value)
+{
+	char *end;
+
+	if (**at < '0' || **at > '9')
+		return false;
+	errno = 0;
+	*value = strtoull(*at, &end, 10);
+	*at = end;
+	return errno == 0;
+}
+
+/*
+ * The maker of an entry of /dev/shm named as proccount names its
+ * objects, [sem.]proccount-PID-START-N[-sem]; false for any other name.
+ */
+static bool
+made_by(const char *entry, long *pid, unsigned long long *start)
+{
+	unsigned long long p, n;
+
+	if (strncmp(entry, "sem.", 4) == 0)
+		entry += 4;
+	if (strncmp(entry, "proccount-", 10) != 0)
+		return false;
+	entry += 10;
+	if (!number(&entry, &p) || *entry++ != '-' ||
+	    !number(&entry, start) || *entry++ != '-' ||
+	    !number(&entry, &n))
+		return false;
+	if (*entry != '\0' && strcmp(entry, "-sem") != 0)
+		return false;
+	*pid = p > LONG_MAX ? -1 : (long)p;
+	return true;
+}
+
+/*
+ * Removes what runs killed before they unlinked their objects left in
+ * /dev/shm.  Only names of processes that are gone: a live run's objects,
+ * in the moment they have a name, are never touched.  Whatever cannot be
+ * read or removed stays; the run itself does not depend on it.
+ */
+static void
+shm_sweep(void)
+{
+	unsigned long long start;
+	struct dirent *entry;
+	DIR *dir;
+	long pid;
+
+	if ((dir = opendir(SHM_DIR)) == NULL)
+		return;
+	while ((entry = readdir(dir)) != NULL)
+		if (made_by(entry->d_name, &pid, &start) &&
+		    maker_gone(pid, start))
+			unlinkat(dirfd(dir), entry->d_name, 0);
+	closedir(dir);
+}
+
+/*
+ * Names unique to this process, as made_by reads them; the callers below
+ * open with O_EXCL and move on to the next name on EEXIST, and unlink the
+ * name as soon as the object is open.
  */
 static int
 unique_name(char *name, size_t size, const char *suffix)
 {
 	static unsigned attempt;
+	static unsigned long long start;
 
-	return snprintf(name, size, "/proccount-%ld-%u%s", (long)getpid(),
-	    attempt++, suffix) < (int)size ? 0 : -1;
+	if (start == 0)
+		start = own_start();
+	if (snprintf(name, size, "/proccount-%ld-%llu-%u%s", (long)getpid(),
+	    start, attempt++, suffix) < (int)size)
+		return 0;
+	errno = ENAMETOOLONG;
+	return -1;
 }
 
-static int
-open_segment(char *name, size_t size)
+/*
+ * Creates the segment under a new name, unlinks the name, and maps it
+ * with its pages reserved.
+ */
+static struct shm_area *
+open_segment(struct counter *c)
 {
-	int fd;
+	char path[sizeof(SHM_DIR) + sizeof(c->name)];
+	struct shm_area *area = MAP_FAILED;
+	int fd, error;
 
 	do {
-		if (unique_name(name, size, "") == -1) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		if (unique_name(c->name, sizeof(c->name), "") == -1)
+			return MAP_FAILED;
+		snprintf(path, sizeof(path), "%s%s", SHM_DIR, c->name);
+		fd = shm_open(c->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0600);
 	} while (fd == -1 && errno == EEXIST);
-	if (fd != -1)
-		shm_unlink(name);
-	return fd;
+	if (fd == -1) {
+		failed(c, path);
+		return MAP_FAILED;
+	}
+	shm_unlink(c->name);
+	if ((error = posix_fallocate(fd, 0, sizeof(*area))) != 0) {
+		errno = error;
+		failed(c, path);
+		goto out;
+	}
+	area = mmap(NULL, sizeof(*area), PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
+	if (area == MAP_FAILED)
+		failed(c, path);
+out:
+	error = errno;
+	close(fd);
+	errno = error;
+	return area;
 }
 
+/*
+ * Makes a named semaphore with the value 1 without glibc's anonymous
+ * temporary: its file, which glibc's named semaphores are (a sem_t shared
+ * through a mapping of SHM_DIR/sem.NAME), is created here under its own
+ * name, reserved, and initialised with sem_init as shared between
+ * processes; sem_open then opens it as any other process would, and its
+ * name is unlinked.
+ */
 static sem_t *
-open_semaphore(void)
+open_semaphore(struct counter *c)
 {
-	char name[64];
-	sem_t *sem;
+	char name[sizeof(c->name)], path[sizeof(SHM_DIR) + sizeof(name) + 4];
+	sem_t *sem = SEM_FAILED, *mapped;
+	int fd, error;
 
 	do {
-		if (unique_name(name, sizeof(name), "-sem") == -1) {
-			errno = ENAMETOOLONG;
+		if (unique_name(name, sizeof(name), "-sem") == -1)
 			return SEM_FAILED;
-		}
-		sem = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
-	} while (sem == SEM_FAILED && errno == EEXIST);
-	if (sem != SEM_FAILED)
-		sem_unlink(name);
+		snprintf(path, sizeof(path), "%s/sem.%s", SHM_DIR, name + 1);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	} while (fd == -1 && errno == EEXIST);
+	if (fd == -1) {
+		failed(c, path);
+		return SEM_FAILED;
+	}
+	if ((error = posix_fallocate(fd, 0, sizeof(*sem))) != 0) {
+		errno = error;
+		goto out;
+	}
+	mapped = mmap(NULL, sizeof(*mapped), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	if (mapped == MAP_FAILED)
+		goto out;
+	error = sem_init(mapped, 1, 1);
+	munmap(mapped, sizeof(*mapped));
+	if (error == -1)
+		goto out;
+	sem = sem_open(name, 0);
+out:
+	error = errno;
+	if (sem == SEM_FAILED)
+		failed(c, path);
+	close(fd);
+	unlink(path);
+	errno = error;
 	return sem;
 }
 
@@ -378,35 +593,21 @@ static int
 shm_create(struct counter *c, const struct run *run)
 {
 	struct shm_state *s;
-	int fd, saved;
+	int saved;
 
 	c->why = NULL;
 	c->start = run->start;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
 	s->sem = SEM_FAILED;
-	if ((fd = open_segment(c->name, sizeof(c->name))) == -1)
+	if ((s->area = open_segment(c)) == MAP_FAILED)
 		goto fail;
-	if (ftruncate(fd, sizeof(struct shm_area)) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		goto fail;
-	}
-	s->area = mmap(NULL, sizeof(struct shm_area), PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
-	saved = errno;
-	close(fd);
-	if (s->area == MAP_FAILED) {
-		errno = saved;
-		goto fail;
-	}
 	atomic_init(&s->area->value, run->start);
 	atomic_init(&s->area->spin, 0);
 	if (init_mutex(&s->area->mutex) == -1)
 		goto fail_mapped;
 	if (run->kind->run == run_sem &&
-	    (s->sem = open_semaphore()) == SEM_FAILED)
+	    (s->sem = open_semaphore(c)) == SEM_FAILED)
 		goto fail_mapped;
 	c->state = s;
 	return 0;
@@ -522,6 +723,7 @@ const struct backend shm_backend = {
 	.name = "shm",
 	.where = "POSIX shared memory",
 	.kinds = shm_kinds,
+	.sweep = shm_sweep,
 	.create = shm_create,
 	.attach = shm_attach,
 	.detach = shm_detach,

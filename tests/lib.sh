@@ -75,10 +75,11 @@ lines() {
 }
 
 # shm_left NAME: what /dev/shm holds of the run whose segment was NAME.
-# Every object of a run is named /proccount-PID-N..., PID the parent's: the
-# segment, and the semaphore, which glibc keeps as sem.proccount-PID-N-sem.
+# Every object of a run is named /proccount-PID-START-N..., PID the parent's
+# and START its start time: the segment, and the semaphore, which glibc
+# keeps as sem.proccount-PID-START-N-sem.
 shm_left() {
-	prefix=$(printf '%s\n' "$1" | sed -n 's|^/\(proccount-[0-9]*-\)[0-9]*$|\1|p')
+	prefix=$(printf '%s\n' "$1" | sed -n 's|^/\(proccount-[0-9]*-[0-9]*-\)[0-9]*$|\1|p')
 	if [ -z "$prefix" ]; then
 		echo "not the name of a run's segment: '$1'"
 		return
