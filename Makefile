@@ -1,4 +1,4 @@
-# proccount: make, make check, make bench, make install.
+# proccount: make, make check, make mutants, make bench, make install.
 
 PREFIX	?= /usr/local
 MANDIR	?= $(PREFIX)/share/man
@@ -44,6 +44,10 @@ bench/floor: bench/floor.c filelock/text.h shm/pause.h
 check: proccount $(UNIT)
 	prove -j2 tests/
 
+# Not part of check: it runs the tests once for each mutant, for minutes.
+mutants:
+	MAKE="$(MAKE)" UNIT="$(UNIT)" sh tests/mutants/run.sh
+
 bench: proccount bench/floor
 	sh bench/bench.sh
 
@@ -59,4 +63,4 @@ uninstall:
 clean:
 	rm -f proccount $(OBJ) $(UNIT) bench/floor
 
-.PHONY: all check bench install uninstall clean
+.PHONY: all check mutants bench install uninstall clean
