@@ -23,6 +23,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/proccount-mutants.XXXXXX") || exit 3
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
+# The tests' scratch directories too, should a suite be killed.
+mkdir "$work/tmp" && export TMPDIR="$work/tmp"
 
 # The tree as it is now, uncommitted changes and new files included.
 mkdir "$work/tree"
