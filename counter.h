@@ -156,6 +156,13 @@ struct backend {
 	void	(*detach)(void *handle);
 	/* In the parent, after every worker has ended. */
 	int	(*value)(struct counter *, long long *);
+	/*
+	 * In the parent, after every worker has ended: whether the lock is
+	 * left held, as only a worker that died holding it can leave it.
+	 * Optional (NULL: the backend cannot tell); false when it cannot
+	 * tell either.
+	 */
+	bool	(*held)(struct counter *);
 	void	(*destroy)(struct counter *);
 };
 
