@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "backends.h"
 #include "judge.h"
 
 void
@@ -15,6 +16,7 @@ judge(const struct run *run, const struct outcome *out, long long final,
 	unsigned long long expected = (unsigned long long)run->start;
 	long long may_rise = 0, may_fall = 0;
 	double sum = 0, squares = 0;
+	const char *why;
 	unsigned i;
 
 	memset(v, 0, sizeof(*v));
@@ -41,6 +43,14 @@ judge(const struct run *run, const struct outcome *out, long long final,
 		sum += (double)r->done;
 		squares += (double)r->done * (double)r->done;
 	}
+	/*
+	 * Left held after a death: the others were left waiting for it, or,
+	 * when the backend found it still held, none was.  A robust mutex is
+	 * released by its next locker; nothing releases the others.
+	 */
+	v->abandoned = out->end == RUN_DEADLOCK || out->left_held;
+	v->held_for_good = out->left_held &&
+	    kind_death(run->kind, run, &why) == DEATH_ABANDONED;
 	v->final = final;
 	v->drift = (long long)((unsigned long long)final - expected);
 	/*
@@ -63,7 +73,7 @@ verdict_status(const struct outcome *out, const struct verdict *v)
 {
 	if (out->end == RUN_INTERRUPTED)
 		return 128 + out->signal;
-	if (out->end == RUN_DEADLOCK || v->timed_out != 0)
+	if (out->end == RUN_DEADLOCK || v->timed_out != 0 || v->held_for_good)
 		return EXIT_UNFINISHED;
 	return v->correct ? EXIT_CORRECT : EXIT_LOST;
 }

@@ -29,6 +29,8 @@ struct verdict {
 					   counted by them, that the value shows */
 	unsigned	 killed;	/* workers that died, not by proccount */
 	unsigned	 timed_out;
+	bool		 abandoned;	/* a dead worker left the lock held */
+	bool		 held_for_good;	/* ... and nothing will release it */
 	uint32_t	 recoveries;	/* robust mutex taken from a dead owner */
 	double		 user_s;
 	double		 system_s;

@@ -161,6 +161,29 @@ first_death(const struct outcome *out)
 	return NULL;
 }
 
+/* Whether the dead worker held the lock, as far as proccount knows. */
+static bool
+died_holding(const struct run *run, const struct outcome *out,
+    const struct worker_result *dead)
+{
+	return dead->unsure != 0 || (run->crash_at != 0 &&
+	    dead == &out->workers[0]);
+}
+
+/* The worker that died holding the lock, if one is known to, or the first
+ * that died. */
+static const struct worker_result *
+likely_holder(const struct run *run, const struct outcome *out)
+{
+	unsigned i;
+
+	for (i = 0; i < out->nworkers; i++)
+		if (died(&out->workers[i]) &&
+		    died_holding(run, out, &out->workers[i]))
+			return &out->workers[i];
+	return first_death(out);
+}
+
 /*
  * Which worker died, whether it held the lock as far as proccount knows
  * (it was the --crash worker, or it died mid-update), and why this kind
@@ -180,8 +203,7 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 		stopped += out->workers[i].end == END_STOPPED;
 		stuck += out->workers[i].end == END_STUCK;
 	}
-	held = dead->unsure != 0 || (run->crash_at != 0 &&
-	    dead == &out->workers[0]);
+	held = died_holding(run, out, dead);
 	kind_death(run->kind, run, &why);
 	fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
 	    (long)dead->pid, held ? "holding" : "while others waited for",
@@ -198,17 +220,31 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 		    "(--timeout)\n", (double)run->timeout_ns / 1e9);
 }
 
-/* After a death the run survived: what became of the dead worker's lock. */
+/*
+ * After a death the run survived: what became of the dead worker's lock.
+ * A lock found held after every worker ended was left by the worker that
+ * died holding it, and nobody was waiting for it.
+ */
 static void
 print_survival(FILE *to, const struct run *run, const struct outcome *out)
 {
 	const struct worker_result *dead = first_death(out);
+	enum holder_death death;
 	const char *why;
 	unsigned i;
 
 	if (dead == NULL || out->end == RUN_DEADLOCK)
 		return;
-	switch (kind_death(run->kind, run, &why)) {
+	death = kind_death(run->kind, run, &why);
+	if (out->left_held) {
+		fprintf(to, "the %s was left held by worker %ld, which died "
+		    "holding it; %s: %s\n", run->kind->words,
+		    (long)likely_holder(run, out)->pid,
+		    death == DEATH_RECOVERED ? "no worker locked it after, "
+		    "to recover it" : "no worker was waiting for it", why);
+		return;
+	}
+	switch (death) {
 	case DEATH_RELEASED:
 		fprintf(to, "the kernel released the %s of worker %ld when it "
 		    "died\n", run->kind->words, (long)dead->pid);
@@ -374,9 +410,11 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%llu", (unsigned long long)run->crash_at);
 	else
 		fprintf(to, "null");
-	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"interrupted\":%s,"
-	    "\"signal\":%d", v->recoveries ? "true" : "false",
+	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"abandoned\":%s,"
+	    "\"interrupted\":%s,\"signal\":%d",
+	    v->recoveries ? "true" : "false",
 	    out->end == RUN_DEADLOCK ? "true" : "false",
+	    v->abandoned ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? out->signal : 0);
 	fprintf(to, ",\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"

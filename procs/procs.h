@@ -60,6 +60,11 @@ struct outcome {
 	int64_t		 elapsed_ns;	/* first start to last end */
 	unsigned	 stuck;		/* threads left blocked: nothing they
 					   use may be freed */
+	/*
+	 * Set by run_once, not here: every worker ended by itself after one
+	 * had died, and the backend found the lock still held.
+	 */
+	bool		 left_held;
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
 };

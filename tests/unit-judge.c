@@ -157,6 +157,27 @@ main(void)
 	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "timed out: exit 4");
 	free(text);
 
+	/* A lock left held by a dead worker, nobody waiting for it. */
+	made_up("shm", "sem", 0, 1, 10);
+	workers[0].end = END_KILLED;
+	workers[0].signal = SIGKILL;
+	run.crash_at = 11;
+	out.left_held = true;
+	text = text_of(10, &v);
+	ok(v.abandoned && v.held_for_good, "sem left held: abandoned for good");
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "sem left held: exit 4");
+	ok(has(text, "the named semaphore was left held by worker 100, which "
+	    "died holding it; no worker was waiting for it: a semaphore"),
+	    "sem left held: the text says so");
+	free(text);
+	made_up("shm", "mutex", 0, 1, 10);
+	workers[0].end = END_KILLED;
+	out.left_held = true;
+	text = text_of(10, &v);
+	ok(v.abandoned && !v.held_for_good, "mutex left held: recoverable");
+	is_int(verdict_status(&out, &v), EXIT_CORRECT, "mutex left held: exit 0");
+	free(text);
+
 	/* Unfair workers. */
 	made_up("shm", "spin", 0, 2, 10);
 	workers[1].done = 0;
