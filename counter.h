@@ -11,6 +11,7 @@
 #ifndef PROCCOUNT_COUNTER_H
 #define PROCCOUNT_COUNTER_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,7 +66,8 @@ struct run {
 	const char	*path;		/* the counter file (file backend) */
 	unsigned	 incrementers;
 	unsigned	 decrementers;
-	uint64_t	 iterations;	/* per worker; 0 for a timed run */
+	uint64_t	 iterations;	/* per worker; 0 for a timed run, which
+				   stops at run_most_updates */
 	uint64_t	 duration_ns;	/* a timed run's length, else 0 */
 	long long	 start;
 	uint64_t	 delay_ns;	/* pause between read and write */
@@ -75,6 +77,26 @@ struct run {
 	bool		 threads;	/* workers are threads, not processes */
 	bool		 share_fd;	/* every worker uses one open file */
 };
+
+/*
+ * The most updates a worker of the run makes: a counted run's count, or,
+ * for a timed run, as many as cannot take the counter out of the range of
+ * a long long whatever the other workers do, so that no worker checks for
+ * the limit in its loop; 0 if not even one can.
+ */
+static inline uint64_t
+run_most_updates(const struct run *run, int delta)
+{
+	unsigned workers = delta > 0 ? run->incrementers : run->decrementers;
+	/* Unsigned: the distance from LLONG_MIN to LLONG_MAX fits. */
+	unsigned long long room = delta > 0 ?
+	    (unsigned long long)LLONG_MAX - (unsigned long long)run->start :
+	    (unsigned long long)run->start - (unsigned long long)LLONG_MIN;
+
+	if (run->iterations != 0)
+		return run->iterations;
+	return workers != 0 ? room / workers : 0;
+}
 
 /*
  * How a worker's update went when it did not simply succeed.  The worker

@@ -31,6 +31,9 @@ judge(const struct run *run, const struct outcome *out, long long final,
 			may_fall += r->unsure;
 		v->killed += r->end == END_KILLED || r->end == END_THREAD_DIED;
 		v->timed_out += r->end == END_TIMED_OUT;
+		if (run->iterations == 0 &&
+		    r->done >= run_most_updates(run, r->delta))
+			v->at_limit = true;
 		v->recoveries += r->recovered;
 		v->user_s += r->user_s;
 		v->system_s += r->system_s;

@@ -31,6 +31,8 @@ struct verdict {
 	unsigned	 timed_out;
 	bool		 abandoned;	/* a dead worker left the lock held */
 	bool		 held_for_good;	/* ... and nothing will release it */
+	bool		 at_limit;	/* a timed run's worker stopped at
+					   run_most_updates */
 	uint32_t	 recoveries;	/* robust mutex taken from a dead owner */
 	double		 user_s;
 	double		 system_s;

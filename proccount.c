@@ -295,6 +295,12 @@ check_settings(struct settings *s)
 		cli_usage("--start %lld with %llu updates a worker: the "
 		    "count could leave the range of a 64-bit integer",
 		    run->start, (unsigned long long)run->iterations);
+	/* A timed run stops each worker where the count would leave it. */
+	if (run->iterations == 0 && ((run->incrementers != 0 &&
+	    run_most_updates(run, 1) == 0) || (run->decrementers != 0 &&
+	    run_most_updates(run, -1) == 0)))
+		cli_usage("--start %lld: one update a worker could take the "
+		    "count out of the range of a 64-bit integer", run->start);
 	if (run->crash_at != 0 && run->incrementers == 0)
 		cli_usage("--crash: there is no incrementer to crash");
 	if (run->crash_at != 0 && run->iterations != 0 &&
@@ -302,6 +308,12 @@ check_settings(struct settings *s)
 		cli_usage("--crash %llu: beyond the %llu updates a worker "
 		    "makes", (unsigned long long)run->crash_at,
 		    (unsigned long long)run->iterations);
+	if (run->crash_at != 0 && run->iterations == 0 &&
+	    run->crash_at > run_most_updates(run, 1))
+		cli_usage("--crash %llu: beyond the %llu updates an incrementer "
+		    "may make from --start %lld", (unsigned long long)
+		    run->crash_at, (unsigned long long)run_most_updates(run, 1),
+		    run->start);
 }
 
 /* The progress line on stderr, where that is a terminal. */

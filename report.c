@@ -2,6 +2,7 @@
  * Judging a run and printing the result.  proccount.c decides what to
  * print and the exit status; this file only says it, as text or as JSON.
  */
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -262,6 +263,37 @@ print_survival(FILE *to, const struct run *run, const struct outcome *out)
 	}
 }
 
+/*
+ * A timed run stops a worker at the most updates that keep the count in
+ * range: says so for incrementers and decrementers, if any stopped there.
+ */
+static void
+print_limit(FILE *to, const struct run *run, const struct outcome *out)
+{
+	uint64_t most;
+	unsigned i, there, of;
+	int delta;
+
+	if (run->iterations != 0)
+		return;
+	for (delta = 1; delta >= -1; delta -= 2) {
+		most = run_most_updates(run, delta);
+		for (i = 0, there = 0, of = 0; i < out->nworkers; i++) {
+			if (out->workers[i].delta != delta)
+				continue;
+			of++;
+			there += out->workers[i].done >= most;
+		}
+		if (there != 0)
+			fprintf(to, "at the limit: from this start %s may make "
+			    "%llu updates, no more, so that the count cannot "
+			    "pass %lld; %u of %u stopped there\n",
+			    delta > 0 ? "an incrementer" : "a decrementer",
+			    (unsigned long long)most,
+			    delta > 0 ? LLONG_MAX : LLONG_MIN, there, of);
+	}
+}
+
 void
 report_text(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v, bool verbose)
@@ -300,6 +332,7 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	print_survival(to, run, out);
 	if (out->end == RUN_DEADLOCK)
 		print_deadlock(to, run, out);
+	print_limit(to, run, out);
 	if (out->end == RUN_INTERRUPTED)
 		fprintf(to, "interrupted by SIG%s: the workers were stopped\n",
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
@@ -411,10 +444,10 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	else
 		fprintf(to, "null");
 	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"abandoned\":%s,"
-	    "\"interrupted\":%s,\"signal\":%d",
+	    "\"at_limit\":%s,\"interrupted\":%s,\"signal\":%d",
 	    v->recoveries ? "true" : "false",
 	    out->end == RUN_DEADLOCK ? "true" : "false",
-	    v->abandoned ? "true" : "false",
+	    v->abandoned ? "true" : "false", v->at_limit ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? out->signal : 0);
 	fprintf(to, ",\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"

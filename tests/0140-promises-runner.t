@@ -1,6 +1,7 @@
 #!/bin/sh
 # What the runner promises: a lock left held by a worker that died holding
-# it is reported, whether anyone was waiting for it or not.
+# it is reported, whether anyone was waiting for it or not; a timed run
+# stops at the ends of the 64-bit range.
 . "$(dirname "$0")/lib.sh"
 
 # Enough for every run here to end by itself; a hang fails instead.
@@ -38,5 +39,34 @@ for kind in flock ofd; do
 done
 pc --lock=sem -i 2 -d 2 -n 100 --json
 is "$rc:$(json 'd["abandoned"]')" "0:False" "sem, nobody died: nothing abandoned"
+
+# Timed runs at the ends of the 64-bit range stop each worker at the most
+# updates that keep the count in range.
+max=9223372036854775807
+pc -s 9223372036854775000 -i 1 -d 0 -t 1s --json
+is "$rc:$(json 'd["final"], d["updates"], d["correct"], d["at_limit"]')" \
+    "0:($max, 807, True, True)" "timed, near the top: stops at $max"
+pc -s 9223372036854775000 -i 1 -d 0 -t 1s
+is "$(sed -n 2p out)" \
+    "at the limit: from this start an incrementer may make 807 updates, no more, so that the count cannot pass $max; 1 of 1 stopped there" \
+    "timed, near the top: the text says so"
+pc --lock=atomic -s -9223372036854775000 -i 1 -d 2 -t 200ms --json
+is "$rc:$(json '[w["updates"] for w in d["workers"] if w["role"] == "dec"], d["correct"], d["at_limit"]')" \
+    "0:([404, 404], True, True)" "timed, near the bottom: each decrementer stops at 404"
+is "$(json 'd["final"] == d["start"] + d["workers"][0]["updates"] - 808')" True \
+    "timed, near the bottom: the incrementer went on"
+pc -T --lock=spin -s 9223372036854775000 -i 2 -d 0 -t 1s --json
+is "$rc:$(json 'd["final"], [w["updates"] for w in d["workers"]]')" \
+    "0:(9223372036854775806, [403, 403])" "timed threads, near the top: 403 each"
+pc --lock=atomic -t 200ms -s 5 --json
+is "$rc:$(json 'd["at_limit"]')" "0:False" "timed, far from the ends: no limit"
+for start in $max 9223372036854775806; do
+	pc -s $start -i 2 -d 0 -t 1s
+	is "$rc:$(lines out)" "2:0" "timed, --start $start, 2 incrementers: usage error"
+	grep -q "^proccount: --start $start: one update a worker could take the count out of the range of a 64-bit integer" err
+	ok $? "timed, --start $start: says why"
+done
+pc -s 9223372036854775000 -i 1 -d 0 -t 1s --crash=808
+is "$rc" 2 "timed, --crash beyond the limit: usage error"
 
 done_testing

@@ -178,6 +178,24 @@ main(void)
 	is_int(verdict_status(&out, &v), EXIT_CORRECT, "mutex left held: exit 0");
 	free(text);
 
+	/* A timed run stopped at the end of the range. */
+	made_up("shm", "atomic", LLONG_MAX - 7, 2, 3);
+	run.iterations = 0;
+	run.duration_ns = 1000000000;
+	workers[0].done = 7;
+	workers[1].done = 5;
+	text = text_of(LLONG_MAX - 5, &v);
+	ok(v.at_limit && v.correct, "at the limit: said, exact");
+	ok(has(text, "\nat the limit: from this start an incrementer may make "
+	    "7 updates, no more, so that the count cannot pass "
+	    "9223372036854775807; 1 of 1 stopped there\n") &&
+	    !has(text, "a decrementer may make"), "at the limit: which side");
+	free(text);
+	workers[0].done = 6;
+	text = text_of(LLONG_MAX - 6, &v);
+	ok(!v.at_limit && !has(text, "at the limit"), "short of it: not said");
+	free(text);
+
 	/* Unfair workers. */
 	made_up("shm", "spin", 0, 2, 10);
 	workers[1].done = 0;
