@@ -29,7 +29,9 @@ judge(const struct run *run, const struct outcome *out, long long final,
 			may_rise += r->unsure;
 		else
 			may_fall += r->unsure;
-		v->killed += r->end == END_KILLED || r->end == END_THREAD_DIED;
+		v->killed += r->end == END_KILLED || r->end == END_THREAD_DIED ||
+		    r->end == END_UNSTARTED;
+		v->unstarted += r->end == END_UNSTARTED;
 		v->timed_out += r->end == END_TIMED_OUT;
 		if (run->iterations == 0 &&
 		    r->done >= run_most_updates(run, r->delta))
@@ -76,7 +78,8 @@ verdict_status(const struct outcome *out, const struct verdict *v)
 {
 	if (out->end == RUN_INTERRUPTED)
 		return 128 + out->signal;
-	if (out->end == RUN_DEADLOCK || v->timed_out != 0 || v->held_for_good)
+	if (out->end == RUN_DEADLOCK || v->timed_out != 0 ||
+	    v->unstarted != 0 || v->held_for_good)
 		return EXIT_UNFINISHED;
 	return v->correct ? EXIT_CORRECT : EXIT_LOST;
 }

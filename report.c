@@ -70,6 +70,9 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 	case END_STUCK:
 		snprintf(words, size, "left waiting");
 		break;
+	case END_UNSTARTED:
+		snprintf(words, size, "died before it started");
+		break;
 	}
 }
 
@@ -119,11 +122,15 @@ merge_latency(const struct outcome *out, struct histogram *wait,
 	}
 }
 
-/* Seconds from the run's first start, for a worker's start or end. */
+/*
+ * Seconds from the run's first start, for a worker's start or end; 0 for
+ * what came before, as the end of a worker that never started.
+ */
 static double
 since(const struct outcome *out, int64_t ns)
 {
-	return ns != 0 ? (double)(ns - out->started_ns) / 1e9 : 0;
+	return ns != 0 && out->started_ns != 0 && ns > out->started_ns ?
+	    (double)(ns - out->started_ns) / 1e9 : 0;
 }
 
 static double
@@ -317,6 +324,14 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
+		if (r->end == END_UNSTARTED) {
+			fprintf(to, "worker %ld (%s) died before it started",
+			    (long)r->pid, role(r));
+			if (r->signal != 0)
+				fprintf(to, ", killed by signal %d", r->signal);
+			fprintf(to, "; the run went on without it\n");
+			continue;
+		}
 		if (!died(r) && r->end != END_TIMED_OUT)
 			continue;
 		describe_end(r, words, sizeof(words));
@@ -444,10 +459,11 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	else
 		fprintf(to, "null");
 	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"abandoned\":%s,"
-	    "\"at_limit\":%s,\"interrupted\":%s,\"signal\":%d",
-	    v->recoveries ? "true" : "false",
+	    "\"unstarted\":%u,\"at_limit\":%s,\"interrupted\":%s,"
+	    "\"signal\":%d", v->recoveries ? "true" : "false",
 	    out->end == RUN_DEADLOCK ? "true" : "false",
-	    v->abandoned ? "true" : "false", v->at_limit ? "true" : "false",
+	    v->abandoned ? "true" : "false", v->unstarted,
+	    v->at_limit ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? out->signal : 0);
 	fprintf(to, ",\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"

@@ -6,10 +6,12 @@
  *
  * The gate is a pipe: each worker blocks reading it and the parent opens
  * it by closing the write end, which wakes every reader at once, processes
- * and threads alike.  The workers say whether they are ready on a second
- * pipe, one byte each.  A process that dies before it says so is seen by
- * the pipe's end of file, once every worker has closed its copy; threads
- * share the parent's, so the parent counts one byte a thread.
+ * and threads alike.  The workers say who they are and whether they are
+ * ready on a second pipe, one word each.  A process that dies before it
+ * says so is seen by the pipe's end of file, once every worker has closed
+ * its copy, and the run goes on without it; threads share the parent's
+ * copy, so the parent counts one word a thread.  While it waits, a signal
+ * that ends the run still ends it.
  *
  * A process that ended is reaped by wait4 on SIGCHLD.  A thread that ended
  * marks its slot and sends the parent's thread a SIGCHLD too, and is
@@ -19,12 +21,14 @@
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 
 #include <pthread.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,7 @@
 #define GRACE_NS	(1000 * 1000000LL)
 
 static sigset_t handled;
+static sigset_t ending;		/* handled, but for SIGCHLD */
 
 /*
  * Called first thing: from here on the signals that end a run, and SIGCHLD,
@@ -64,15 +69,16 @@ static sigset_t handled;
 void
 procs_block_signals(void)
 {
-	const int ending[] = { SIGINT, SIGTERM, SIGHUP };
+	const int ending_ones[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction now;
 	size_t i;
 
 	sigemptyset(&handled);
-	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
-		if (sigaction(ending[i], NULL, &now) == 0 &&
+	for (i = 0; i < sizeof(ending_ones) / sizeof(ending_ones[0]); i++)
+		if (sigaction(ending_ones[i], NULL, &now) == 0 &&
 		    now.sa_handler != SIG_IGN)
-			sigaddset(&handled, ending[i]);
+			sigaddset(&handled, ending_ones[i]);
+	ending = handled;
 	sigaddset(&handled, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &handled, NULL);
 }
@@ -110,12 +116,16 @@ struct watch {
 	bool		*killed_by_us;	/* or, for a thread, left stuck */
 	unsigned	 started;	/* workers started */
 	unsigned	 live;
+	char		*said;		/* on the ready pipe: SAID_READY, ... */
 	int64_t		*reaped_ns;
 	bool		 death_seen;	/* a worker was killed, not by us */
 	bool		 failure_seen;	/* a worker could not go on */
 	bool		 stopping;
 	int64_t		 stop_at;
 };
+
+/* What each worker said on the ready pipe. */
+enum { SAID_NOTHING, SAID_READY, SAID_CANNOT };
 
 static unsigned
 index_of(const struct watch *watch, pid_t pid)
@@ -156,9 +166,11 @@ reap_processes(struct watch *watch, int flags)
 		r->max_rss_kb = usage.ru_maxrss;
 		if (WIFSIGNALED(status)) {
 			r->signal = WTERMSIG(status);
-			r->end = watch->killed_by_us[i] ? END_STOPPED :
-			    END_KILLED;
-			if (!watch->killed_by_us[i])
+			/* Unless already known: unstarted. */
+			if (r->end == END_EXITED)
+				r->end = watch->killed_by_us[i] ? END_STOPPED :
+				    END_KILLED;
+			if (r->end == END_KILLED)
 				watch->death_seen = true;
 		} else if (watch->shared->slots[i].error != UPDATE_OK &&
 		    watch->shared->slots[i].error != UPDATE_TIMEOUT) {
@@ -413,28 +425,95 @@ wait_for_arrival(struct shared *shared, unsigned workers)
 	return clock_ns();
 }
 
-/*
- * Reads the ready pipe, to its end or, for threads, to one byte a worker;
- * returns how many workers said ready.
- */
-static unsigned
-count_ready(int ready_fd, unsigned expected_bytes)
+/* Worker index << 1, with 1 added if it is ready: one worker's word. */
+static void
+hear(struct watch *watch, uint32_t word)
 {
-	char bytes[512];
-	unsigned ready = 0, got = 0;
-	ssize_t n, i;
+	unsigned i = word >> 1;
 
-	while (expected_bytes == 0 || got < expected_bytes) {
-		n = read(ready_fd, bytes, sizeof(bytes));
+	if (i < watch->started)
+		watch->said[i] = word & 1 ? SAID_READY : SAID_CANNOT;
+}
+
+/*
+ * Reads the ready pipe until every worker has said whether it is ready
+ * or, for processes, the pipe's end of file says that none is left to say
+ * it: a process that died first closed its end without a word.  Threads
+ * share the parent's end, so for them it counts one word a thread.  A
+ * signal that ends the run, read from signal_fd, ends the wait as well.
+ */
+static void
+wait_until_ready(struct watch *watch, int ready_fd, int signal_fd)
+{
+	struct outcome *out = watch->out;
+	struct pollfd fds[2] = {
+		{ .fd = ready_fd, .events = POLLIN },
+		{ .fd = signal_fd, .events = POLLIN },
+	};
+	struct signalfd_siginfo info;
+	uint32_t words[128];
+	size_t have = 0, i;	/* bytes in words */
+	unsigned heard = 0;
+	int events;
+	ssize_t n;
+
+	while (watch->threads == NULL || heard < watch->started) {
+		if ((events = poll(fds, 2, -1)) == -1 && errno == EINTR)
+			continue;
+		if (events == -1)
+			break;
+		if ((fds[1].revents & POLLIN) != 0 &&
+		    read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+			out->end = RUN_INTERRUPTED;
+			out->signal = (int)info.ssi_signo;
+			break;
+		}
+		if (fds[0].revents == 0)
+			continue;
+		n = read(ready_fd, (char *)words + have, sizeof(words) - have);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		got += (unsigned)n;
-		for (i = 0; i < n; i++)
-			ready += bytes[i] == '1';
+		have += (size_t)n;
+		for (i = 0; i < have / sizeof(words[0]); i++, heard++)
+			hear(watch, words[i]);
+		/* A pipe keeps each word whole; this is only prudence. */
+		memmove(words, words + i, have % sizeof(words[0]));
+		have %= sizeof(words[0]);
 	}
-	return ready;
+}
+
+/*
+ * What the ready pipe told: a worker that could not attach stops the run,
+ * which its slot explains; one that died first is left out of it, and said
+ * so.  A wait ended by a signal stops the run too, and kills at once the
+ * processes that had not said they were ready: they may be stopped, and
+ * never would.  Returns how many workers will never come through the
+ * gate.
+ */
+static unsigned
+settle_readiness(struct watch *watch)
+{
+	struct outcome *out = watch->out;
+	unsigned i, absent = 0;
+
+	if (out->end != RUN_COMPLETED)
+		begin_stop(watch);
+	for (i = 0; i < watch->started; i++) {
+		if (watch->said[i] == SAID_READY)
+			continue;
+		absent++;
+		if (watch->said[i] == SAID_CANNOT)
+			begin_stop(watch);
+		else if (out->end == RUN_COMPLETED)
+			out->workers[i].end = END_UNSTARTED;
+		else if (watch->threads == NULL) {
+			watch->killed_by_us[i] = true;
+			kill(out->workers[i].pid, SIGKILL);
+		}
+	}
+	return absent;
 }
 
 /* Starts worker i as a process; returns 0, or -1 with errno set. */
@@ -482,7 +561,7 @@ procs_run(const struct run *run, struct counter *c,
 	struct watch watch = { .run = run, .progress = progress, .out = out };
 	struct worker_start *starts = NULL;
 	int ready[2] = { -1, -1 }, gate[2] = { -1, -1 };
-	int start_errno = 0, saved;
+	int signal_fd = -1, start_errno = 0, saved;
 
 	memset(out, 0, sizeof(*out));
 	out->shared_size = sizeof(struct shared) + n * sizeof(struct slot);
@@ -498,11 +577,12 @@ procs_run(const struct run *run, struct counter *c,
 	watch.starts = starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));
 	watch.reaped_ns = calloc(n, sizeof(*watch.reaped_ns));
+	watch.said = calloc(n, sizeof(*watch.said));
 	if (run->threads)
 		watch.threads = calloc(n, sizeof(*watch.threads));
 	if (out->workers == NULL || starts == NULL ||
 	    watch.killed_by_us == NULL || watch.reaped_ns == NULL ||
-	    (run->threads && watch.threads == NULL) ||
+	    watch.said == NULL || (run->threads && watch.threads == NULL) ||
 	    pipe2(ready, O_CLOEXEC) == -1 || pipe2(gate, O_CLOEXEC) == -1)
 		goto fail;
 	if (run->threads) {
@@ -528,9 +608,19 @@ procs_run(const struct run *run, struct counter *c,
 		close(ready[1]);
 		ready[1] = -1;
 	}
-	if (count_ready(ready[0], run->threads ? watch.started : 0) <
-	    watch.started || start_errno != 0)
-		begin_stop(&watch);	/* The workers will see it at the gate. */
+	/*
+	 * Made only now, so that no worker inherits it: a signal that came
+	 * before is still pending, and is read from it.  Without it, poll
+	 * ignores the -1, and a signal waits for the watch loop.
+	 */
+	signal_fd = signalfd(-1, &ending, SFD_CLOEXEC | SFD_NONBLOCK);
+	wait_until_ready(&watch, ready[0], signal_fd);
+	if (signal_fd != -1)
+		close(signal_fd);
+	/* The workers see a stop at the gate; the absent are not waited for. */
+	atomic_fetch_add(&watch.shared->arrived, settle_readiness(&watch));
+	if (start_errno != 0)
+		begin_stop(&watch);
 	close(gate[1]);
 	gate[1] = -1;
 	watch_workers(&watch, watch.stopping ? clock_ns() :
@@ -558,6 +648,7 @@ out:
 		free(starts);
 	free(watch.killed_by_us);
 	free(watch.reaped_ns);
+	free(watch.said);
 	free(watch.threads);
 	if (saved != 0) {
 		procs_free(out);

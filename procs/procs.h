@@ -29,6 +29,7 @@ enum worker_end {
 	END_THREAD_DIED,	/* a thread ended by pthread_exit: --crash */
 	END_STUCK,		/* a thread that could not be stopped, left
 				   blocked until proccount exits */
+	END_UNSTARTED,		/* it died before it said it was ready */
 };
 
 struct worker_result {

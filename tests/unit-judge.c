@@ -157,6 +157,18 @@ main(void)
 	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "timed out: exit 4");
 	free(text);
 
+	/* A worker that died before it started: the run went on, exit 4. */
+	made_up("shm", "mutex", 0, 3, 10);
+	workers[2].end = END_UNSTARTED;
+	workers[2].signal = SIGKILL;
+	workers[2].done = 0;
+	text = text_of(20, &v);
+	ok(v.correct && v.unstarted == 1, "unstarted: counted, exact");
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "unstarted: exit 4");
+	ok(has(text, "worker 102 (dec) died before it started, killed by "
+	    "signal 9; the run went on without it\n"), "unstarted: the text");
+	free(text);
+
 	/* A lock left held by a dead worker, nobody waiting for it. */
 	made_up("shm", "sem", 0, 1, 10);
 	workers[0].end = END_KILLED;
