@@ -78,8 +78,8 @@ verdict_status(const struct outcome *out, const struct verdict *v)
 {
 	if (out->end == RUN_INTERRUPTED)
 		return 128 + out->signal;
-	if (out->end == RUN_DEADLOCK || v->timed_out != 0 ||
-	    v->unstarted != 0 || v->held_for_good)
+	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED ||
+	    v->timed_out != 0 || v->unstarted != 0 || v->held_for_good)
 		return EXIT_UNFINISHED;
 	return v->correct ? EXIT_CORRECT : EXIT_LOST;
 }

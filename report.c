@@ -73,6 +73,9 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 	case END_UNSTARTED:
 		snprintf(words, size, "died before it started");
 		break;
+	case END_STALLED:
+		snprintf(words, size, "made no progress");
+		break;
 	}
 }
 
@@ -270,6 +273,25 @@ print_survival(FILE *to, const struct run *run, const struct outcome *out)
 	}
 }
 
+/* With --timeout, no update for too long, and nobody had died. */
+static void
+print_stall(FILE *to, const struct run *run, const struct outcome *out)
+{
+	unsigned i, stuck = 0;
+
+	for (i = 0; i < out->nworkers; i++)
+		stuck += out->workers[i].end == END_STUCK;
+	fprintf(to, "stalled: no update completed for %.2f s, though "
+	    "--timeout bounds every wait for the lock at %.2f s, so the run "
+	    "was ended", (double)out->stalled_ns / 1e9,
+	    (double)run->timeout_ns / 1e9);
+	if (stuck)
+		fprintf(to, "; a thread cannot be killed: %u %s left waiting "
+		    "until proccount exits", stuck, plural(stuck, "thread was",
+		    "threads were"));
+	fputc('\n', to);
+}
+
 /*
  * A timed run stops a worker at the most updates that keep the count in
  * range: says so for incrementers and decrementers, if any stopped there.
@@ -332,6 +354,13 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 			fprintf(to, "; the run went on without it\n");
 			continue;
 		}
+		if (r->end == END_STALLED) {
+			fprintf(to, "worker %ld (%s) made no progress after %llu "
+			    "%s, and was killed\n", (long)r->pid, role(r),
+			    (unsigned long long)r->done,
+			    plural(r->done, "update", "updates"));
+			continue;
+		}
 		if (!died(r) && r->end != END_TIMED_OUT)
 			continue;
 		describe_end(r, words, sizeof(words));
@@ -347,6 +376,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	print_survival(to, run, out);
 	if (out->end == RUN_DEADLOCK)
 		print_deadlock(to, run, out);
+	if (out->end == RUN_STALLED)
+		print_stall(to, run, out);
 	print_limit(to, run, out);
 	if (out->end == RUN_INTERRUPTED)
 		fprintf(to, "interrupted by SIG%s: the workers were stopped\n",
@@ -360,10 +391,11 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, ": correct\n");
 	else
 		fprintf(to, ": off by %+lld, updates were lost\n", v->drift);
-	if (out->end == RUN_DEADLOCK) {
+	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED) {
 		/* The time is mostly the wait that proved the deadlock. */
-		fprintf(to, "%llu updates before the deadlock\n",
-		    (unsigned long long)v->updates);
+		fprintf(to, "%llu updates before the %s\n",
+		    (unsigned long long)v->updates,
+		    out->end == RUN_DEADLOCK ? "deadlock" : "stall");
 	} else {
 		fprintf(to, "%llu updates in ", (unsigned long long)v->updates);
 		print_time(to, out->elapsed_ns);
@@ -459,10 +491,12 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	else
 		fprintf(to, "null");
 	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"abandoned\":%s,"
-	    "\"unstarted\":%u,\"at_limit\":%s,\"interrupted\":%s,"
-	    "\"signal\":%d", v->recoveries ? "true" : "false",
+	    "\"stalled\":%s,\"unstarted\":%u,\"at_limit\":%s,"
+	    "\"interrupted\":%s,\"signal\":%d",
+	    v->recoveries ? "true" : "false",
 	    out->end == RUN_DEADLOCK ? "true" : "false",
-	    v->abandoned ? "true" : "false", v->unstarted,
+	    v->abandoned ? "true" : "false",
+	    out->end == RUN_STALLED ? "true" : "false", v->unstarted,
 	    v->at_limit ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? out->signal : 0);

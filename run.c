@@ -80,6 +80,7 @@ ask_if_held(const struct run *run, const struct outcome *out)
 			break;
 		case END_STOPPED:
 		case END_STUCK:
+		case END_STALLED:
 			return false;
 		default:
 			break;

@@ -11,7 +11,8 @@
  * says so is seen by the pipe's end of file, once every worker has closed
  * its copy, and the run goes on without it; threads share the parent's
  * copy, so the parent counts one word a thread.  While it waits, a signal
- * that ends the run still ends it.
+ * that ends the run still ends it, and with --timeout so does a wait with
+ * no word for as long as a stall may last.
  *
  * A process that ended is reaped by wait4 on SIGCHLD.  A thread that ended
  * marks its slot and sends the parent's thread a SIGCHLD too, and is
@@ -48,7 +49,11 @@
 /* The progress line: after a second, at most ten times a second. */
 #define PROGRESS_AFTER_NS	(1000 * 1000000LL)
 #define PROGRESS_EVERY_NS	(100 * 1000000LL)
-/* After a worker died: how long without progress is a deadlock. */
+/*
+ * After a worker died: how long without progress is a deadlock.  With
+ * --timeout, the timeout and a grace instead, and at any time: see
+ * stall_limit.
+ */
 #define STALL_NS	(2000 * 1000000LL)
 /*
  * How long workers told to stop may take to finish their update before
@@ -127,6 +132,21 @@ struct watch {
 /* What each worker said on the ready pipe. */
 enum { SAID_NOTHING, SAID_READY, SAID_CANNOT };
 
+/*
+ * How long no update may complete, after a death or with --timeout, before
+ * the run is ended.  With --timeout a worker that waits for the lock gives
+ * up by itself within the timeout, which says more than the parent's
+ * verdict; the parent only backs it up, after a grace.  A worker that
+ * neither updates nor gives up within that time is not waiting for the
+ * lock: it was stopped, or has stopped the others.
+ */
+static int64_t
+stall_limit(const struct run *run)
+{
+	return (int64_t)(run->timeout_ns ? run->timeout_ns + GRACE_NS :
+	    STALL_NS) + (int64_t)run->delay_ns;
+}
+
 static unsigned
 index_of(const struct watch *watch, pid_t pid)
 {
@@ -166,7 +186,7 @@ reap_processes(struct watch *watch, int flags)
 		r->max_rss_kb = usage.ru_maxrss;
 		if (WIFSIGNALED(status)) {
 			r->signal = WTERMSIG(status);
-			/* Unless already known: unstarted. */
+			/* Unless already known: unstarted, or stalled. */
 			if (r->end == END_EXITED)
 				r->end = watch->killed_by_us[i] ? END_STOPPED :
 				    END_KILLED;
@@ -233,12 +253,14 @@ begin_stop(struct watch *watch)
 }
 
 /*
- * Ends the workers that did not stop when asked.  A process is killed.  A
- * thread cannot be: one still running now waits for a lock that nothing
- * will release, and is left there, detached, until proccount exits.
+ * Ends the workers that did not stop when asked.  A process is killed, and
+ * will be reported as ending as, unless it is already known to have ended
+ * otherwise.  A thread cannot be: one still running now waits for a lock
+ * that nothing will release, and is left there, detached, until proccount
+ * exits.
  */
 static void
-kill_the_rest(struct watch *watch)
+kill_the_rest(struct watch *watch, enum worker_end as)
 {
 	unsigned i;
 
@@ -248,6 +270,8 @@ kill_the_rest(struct watch *watch)
 		watch->killed_by_us[i] = true;
 		if (watch->threads == NULL) {
 			kill(watch->out->workers[i].pid, SIGKILL);
+			if (watch->out->workers[i].end == END_EXITED)
+				watch->out->workers[i].end = as;
 			continue;
 		}
 		if (atomic_load(&watch->shared->slots[i].finished) != 0) {
@@ -279,8 +303,12 @@ updates_done(const struct watch *watch)
 
 /*
  * Sleeps in sigtimedwait until a worker ends, a signal arrives, or it is
- * time to look: at the end of a timed run, at a stall after a death, at the
- * end of the grace given to stopping workers.
+ * time to look: at the end of a timed run, at a stall, at the end of the
+ * grace given to stopping workers.
+ *
+ * A stall ends the run: no update completed for the stall limit, after a
+ * death (a deadlock) or, with --timeout, at any time (stalled: a worker
+ * made no progress, and the run must stay bounded).
  */
 static void
 watch_workers(struct watch *watch, int64_t opened)
@@ -288,12 +316,7 @@ watch_workers(struct watch *watch, int64_t opened)
 	const struct run *run = watch->run;
 	int64_t deadline = run->duration_ns ? opened +
 	    (int64_t)run->duration_ns : 0;
-	/*
-	 * With --timeout the waiting workers give up by themselves, which
-	 * says more than the parent's verdict; the parent only backs them up.
-	 */
-	int64_t stall_limit = (int64_t)(run->timeout_ns ? run->timeout_ns +
-	    GRACE_NS : STALL_NS) + (int64_t)run->delay_ns;
+	int64_t limit = stall_limit(run);
 	uint64_t progress = 0, now_progress;	/* updates, to see a stall */
 	int64_t progressed = opened, shown = 0, now, nap;
 	struct timespec pause;
@@ -307,6 +330,11 @@ watch_workers(struct watch *watch, int64_t opened)
 			nap = PROGRESS_EVERY_NS;
 		if (deadline != 0 && !watch->stopping && deadline - now < nap)
 			nap = deadline - now > 0 ? deadline - now : 0;
+		/* Wake when a stall would reach the limit, not a nap later. */
+		if ((watch->death_seen || run->timeout_ns != 0) &&
+		    !watch->stopping && progressed + limit - now < nap)
+			nap = progressed + limit - now > 0 ?
+			    progressed + limit - now : 0;
 		pause.tv_sec = (time_t)(nap / 1000000000);
 		pause.tv_nsec = (long)(nap % 1000000000);
 		signo = sigtimedwait(&handled, NULL, &pause);
@@ -327,11 +355,14 @@ watch_workers(struct watch *watch, int64_t opened)
 			progress = now_progress;
 			progressed = now;
 		}
-		if (watch->death_seen && !watch->stopping &&
-		    now - progressed >= stall_limit) {
-			watch->out->end = RUN_DEADLOCK;
+		if ((watch->death_seen || run->timeout_ns != 0) &&
+		    !watch->stopping && now - progressed >= limit) {
+			watch->out->end = watch->death_seen ? RUN_DEADLOCK :
+			    RUN_STALLED;
+			watch->out->stalled_ns = now - progressed;
 			begin_stop(watch);
-			kill_the_rest(watch);
+			kill_the_rest(watch, watch->death_seen ? END_STOPPED :
+			    END_STALLED);
 		}
 		if (watch->failure_seen)
 			begin_stop(watch);
@@ -343,7 +374,7 @@ watch_workers(struct watch *watch, int64_t opened)
 			shown = now;
 		}
 		if (watch->stopping && now - watch->stop_at >= GRACE_NS)
-			kill_the_rest(watch);
+			kill_the_rest(watch, END_STOPPED);
 	}
 }
 
@@ -440,12 +471,15 @@ hear(struct watch *watch, uint32_t word)
  * or, for processes, the pipe's end of file says that none is left to say
  * it: a process that died first closed its end without a word.  Threads
  * share the parent's end, so for them it counts one word a thread.  A
- * signal that ends the run, read from signal_fd, ends the wait as well.
+ * signal that ends the run, read from signal_fd, ends the wait as well,
+ * and so, with --timeout, does no word for as long as a stall may last.
  */
 static void
 wait_until_ready(struct watch *watch, int ready_fd, int signal_fd)
 {
 	struct outcome *out = watch->out;
+	int64_t limit = watch->run->timeout_ns ? stall_limit(watch->run) : 0;
+	int64_t heard_at = clock_ns(), left;
 	struct pollfd fds[2] = {
 		{ .fd = ready_fd, .events = POLLIN },
 		{ .fd = signal_fd, .events = POLLIN },
@@ -454,14 +488,24 @@ wait_until_ready(struct watch *watch, int ready_fd, int signal_fd)
 	uint32_t words[128];
 	size_t have = 0, i;	/* bytes in words */
 	unsigned heard = 0;
-	int events;
+	int events, wait_ms;
 	ssize_t n;
 
 	while (watch->threads == NULL || heard < watch->started) {
-		if ((events = poll(fds, 2, -1)) == -1 && errno == EINTR)
+		wait_ms = -1;
+		if (limit != 0) {
+			left = heard_at + limit - clock_ns();
+			wait_ms = left > 0 ? (int)((left + 999999) / 1000000) : 0;
+		}
+		if ((events = poll(fds, 2, wait_ms)) == -1 && errno == EINTR)
 			continue;
 		if (events == -1)
 			break;
+		if (events == 0) {
+			out->end = RUN_STALLED;
+			out->stalled_ns = clock_ns() - heard_at;
+			break;
+		}
 		if ((fds[1].revents & POLLIN) != 0 &&
 		    read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
 			out->end = RUN_INTERRUPTED;
@@ -481,16 +525,17 @@ wait_until_ready(struct watch *watch, int ready_fd, int signal_fd)
 		/* A pipe keeps each word whole; this is only prudence. */
 		memmove(words, words + i, have % sizeof(words[0]));
 		have %= sizeof(words[0]);
+		heard_at = clock_ns();
 	}
 }
 
 /*
  * What the ready pipe told: a worker that could not attach stops the run,
  * which its slot explains; one that died first is left out of it, and said
- * so.  A wait ended by a signal stops the run too, and kills at once the
- * processes that had not said they were ready: they may be stopped, and
- * never would.  Returns how many workers will never come through the
- * gate.
+ * so.  A wait ended by a signal or a stall stops the run too, and kills at
+ * once the processes that had not said they were ready: they may be
+ * stopped, and never would.  Returns how many workers will never come
+ * through the gate.
  */
 static unsigned
 settle_readiness(struct watch *watch)
@@ -510,6 +555,8 @@ settle_readiness(struct watch *watch)
 			out->workers[i].end = END_UNSTARTED;
 		else if (watch->threads == NULL) {
 			watch->killed_by_us[i] = true;
+			if (out->end == RUN_STALLED)
+				out->workers[i].end = END_STALLED;
 			kill(out->workers[i].pid, SIGKILL);
 		}
 	}
@@ -634,7 +681,7 @@ procs_run(const struct run *run, struct counter *c,
 	goto out;
 fail:
 	saved = errno;
-	kill_the_rest(&watch);
+	kill_the_rest(&watch, END_STOPPED);
 	reap_exited(&watch, true);
 out:
 	/* A thread left stuck may still hold the pipes' numbers; keep them. */

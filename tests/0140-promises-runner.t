@@ -2,10 +2,11 @@
 # What the runner promises, at every stage of a run: a worker that dies
 # before it starts is named, and the run goes on without it, exit 4; a
 # signal ends the run promptly even while a worker is stopped before it is
-# ready; a lock left held by a worker that died holding it is reported,
-# whether anyone was waiting for it or not; a timed run stops at the ends
-# of the 64-bit range.  No race is asserted to happen: where a window is
-# narrow, strace holds it open, or SIGSTOP.
+# ready; with --timeout a stopped worker cannot hold the run forever; a
+# lock left held by a worker that died holding it is reported, whether
+# anyone was waiting for it or not; a timed run stops at the ends of the
+# 64-bit range.  No race is asserted to happen: where a window is narrow,
+# strace holds it open, or SIGSTOP.
 . "$(dirname "$0")/lib.sh"
 
 # Enough for every run here to end by itself; a hang fails instead.
@@ -159,10 +160,45 @@ then
 		running "$victim"
 		is $? 1 "SIG$sig: the stopped worker is gone"
 	done
+
+	# --timeout, and a worker stopped before it is ready: no word for the
+	# timeout and a grace ends the wait.
+	held --lock=mutex -i 2 -d 1 -n 1000 --timeout=200ms --json
+	sleep 0.4
+	kill -STOP "$victim"
+	finish
+	is "$rc" 4 "--timeout, a worker stopped before ready: exit 4"
+	is "$(json 'd["stalled"], d["updates"], d["correct"]')" "(True, 0, True)" \
+	    "--timeout, a worker stopped before ready: stalled"
+	is "$(victim_is)" "made no progress" "--timeout: the stopped worker is named"
 else
-	for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do
 		skip "no strace, or it may not trace here"
 	done
 fi
+
+# --timeout, and a worker stopped mid-run: the other gives up waiting for
+# the lock, or finishes; either way nothing moves any more, and the run
+# ends with the stopped worker named, not never.
+for workers in "-i 1 -d 0" "-i 2 -d 1"; do
+	background "$PROCCOUNT" --lock=mutex $workers -n 20 --delay=50ms \
+	    --timeout=300ms --json
+	sleep 0.5
+	victim=$(child_of "$(child_of $pid)")
+	kill -STOP "$victim"
+	stopped=$(date +%s)
+	finish
+	took=$(seconds_since "$stopped")
+	is "$rc" 4 "--timeout $workers, a worker stopped: exit 4"
+	is "$(json 'd["stalled"], d["deadlock"], d["correct"], d["final"] == d["expected"]')" \
+	    "(True, False, True, True)" "--timeout $workers, a worker stopped: stalled, exact"
+	is "$(victim_is)" "made no progress" "--timeout $workers: the stopped worker is named"
+	is "$(json 'sorted(set(w["end"] for w in d["workers"] if w["pid"] != '"$victim"') - {"exited", "timed out"})')" \
+	    "[]" "--timeout $workers: the others finished or timed out"
+	[ "$took" -le 5 ]
+	ok $? "--timeout $workers: ended ${took}s after the stop"
+done
+pc --lock=mutex -i 1 -d 0 -n 1 --delay=1s --timeout=100ms --json
+is "$rc:$(json 'd["stalled"]')" "0:False" "a long --delay is no stall"
 
 done_testing

@@ -169,6 +169,21 @@ main(void)
 	    "signal 9; the run went on without it\n"), "unstarted: the text");
 	free(text);
 
+	/* --timeout, and a worker that made no progress. */
+	made_up("shm", "mutex", 0, 2, 10);
+	run.timeout_ns = 300000000;
+	out.end = RUN_STALLED;
+	out.stalled_ns = 1300000000;
+	workers[1].end = END_STALLED;
+	workers[1].signal = SIGKILL;
+	text = text_of(0, &v);
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "stalled: exit 4");
+	ok(has(text, "worker 101 (dec) made no progress after 10 updates, "
+	    "and was killed\nstalled: no update completed for 1.30 s, though "
+	    "--timeout bounds every wait for the lock at 0.30 s"),
+	    "stalled: the text names the worker");
+	free(text);
+
 	/* A lock left held by a dead worker, nobody waiting for it. */
 	made_up("shm", "sem", 0, 1, 10);
 	workers[0].end = END_KILLED;
