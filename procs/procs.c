@@ -253,16 +253,16 @@ begin_stop(struct watch *watch)
 }
 
 /*
- * Ends the workers that did not stop when asked.  A process is killed, and
- * will be reported as ending as, unless it is already known to have ended
- * otherwise.  A thread cannot be: one still running now waits for a lock
- * that nothing will release, and is left there, detached, until proccount
- * exits.
+ * Ends the workers that did not stop when asked, and returns how many it
+ * had to.  A process is killed, and will be reported as ending as, unless
+ * it is already known to have ended otherwise.  A thread cannot be: one
+ * still running now waits for a lock that nothing will release, and is
+ * left there, detached, until proccount exits.
  */
-static void
+static unsigned
 kill_the_rest(struct watch *watch, enum worker_end as)
 {
-	unsigned i;
+	unsigned i, killed = 0;
 
 	for (i = 0; i < watch->started; i++) {
 		if (watch->reaped_ns[i] != 0 || watch->killed_by_us[i])
@@ -272,6 +272,7 @@ kill_the_rest(struct watch *watch, enum worker_end as)
 			kill(watch->out->workers[i].pid, SIGKILL);
 			if (watch->out->workers[i].end == END_EXITED)
 				watch->out->workers[i].end = as;
+			killed++;
 			continue;
 		}
 		if (atomic_load(&watch->shared->slots[i].finished) != 0) {
@@ -285,7 +286,9 @@ kill_the_rest(struct watch *watch, enum worker_end as)
 		watch->reaped_ns[i] = clock_ns();
 		watch->live--;
 		watch->out->stuck++;
+		killed++;
 	}
+	return killed;
 }
 
 /* Updates completed so far, from the workers' marks. */
@@ -308,7 +311,10 @@ updates_done(const struct watch *watch)
  *
  * A stall ends the run: no update completed for the stall limit, after a
  * death (a deadlock) or, with --timeout, at any time (stalled: a worker
- * made no progress, and the run must stay bounded).
+ * made no progress, and the run must stay bounded).  So does a stop that
+ * the workers do not obey within the grace: after a death, that too is a
+ * deadlock, which a run shorter than the stall limit would otherwise end
+ * before it is seen.
  */
 static void
 watch_workers(struct watch *watch, int64_t opened)
@@ -373,8 +379,10 @@ watch_workers(struct watch *watch, int64_t opened)
 			    updates_done(watch), now - opened);
 			shown = now;
 		}
-		if (watch->stopping && now - watch->stop_at >= GRACE_NS)
-			kill_the_rest(watch, END_STOPPED);
+		if (watch->stopping && now - watch->stop_at >= GRACE_NS &&
+		    kill_the_rest(watch, END_STOPPED) != 0 &&
+		    watch->death_seen && watch->out->end == RUN_COMPLETED)
+			watch->out->end = RUN_DEADLOCK;
 	}
 }
 

@@ -3,10 +3,10 @@
 # before it starts is named, and the run goes on without it, exit 4; a
 # signal ends the run promptly even while a worker is stopped before it is
 # ready; with --timeout a stopped worker cannot hold the run forever; a
-# lock left held by a worker that died holding it is reported, whether
-# anyone was waiting for it or not; a timed run stops at the ends of the
-# 64-bit range.  No race is asserted to happen: where a window is narrow,
-# strace holds it open, or SIGSTOP.
+# lock left held by a dead worker is reported, in a run of any length, and
+# whether anyone was waiting for it or not; a timed run stops at the ends
+# of the 64-bit range.  No race is asserted to happen: where a window is
+# narrow, strace holds it open, or SIGSTOP.
 . "$(dirname "$0")/lib.sh"
 
 # Enough for every run here to end by itself; a hang fails instead.
@@ -200,5 +200,29 @@ for workers in "-i 1 -d 0" "-i 2 -d 1"; do
 done
 pc --lock=mutex -i 1 -d 0 -n 1 --delay=1s --timeout=100ms --json
 is "$rc:$(json 'd["stalled"]')" "0:False" "a long --delay is no stall"
+
+# A run shorter than the stall limit, after a death holding a semaphore or
+# a spinlock: the others cannot stop when the time is up, and that is the
+# deadlock, as processes and as threads.  The worker to crash must win the
+# lock 5 times first, which an unfair lock on a busy machine need not let
+# it do: then there was no death, and the run must say so.
+for as in "" -T; do
+	for kind in sem spin; do
+		pc $as --lock=$kind --crash=5 -i 1 -d 1 -t 300ms --json
+		case $(json 'd["workers"][0]["end"]') in
+		"killed by signal 9"|"ended by pthread_exit")
+			is "$rc" 4 "$kind $as, 300 ms, a death: exit 4"
+			is "$(json 'd["abandoned"], d["correct"], d["final"] == d["expected"], d["workers"][0]["updates"]')" \
+			    "(True, True, True, 4)" "$kind $as, 300 ms: abandoned, exact"
+			is "$(json 'd["deadlock"] == (d["workers"][1]["end"] != "exited")')" True \
+			    "$kind $as, 300 ms: a deadlock if the other could not stop" ;;
+		*)
+			is "$rc:$(json 'd["abandoned"], d["deadlock"]')" "0:(False, False)" \
+			    "$kind $as, 300 ms, no death: no deadlock"
+			skip "$kind $as: the crash did not come"
+			skip "$kind $as: the crash did not come" ;;
+		esac
+	done
+done
 
 done_testing
