@@ -102,7 +102,8 @@ static const char usage_tail[] =
 "\n"
 "DURATION is a number with ns, us, ms, s, m or h; a bare number is seconds.\n"
 "Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
-"4 a worker could not finish (deadlock or lock timeout), 128+N signal N.\n"
+"4 a worker could not finish or a dead one left the lock held (deadlock,\n"
+"lock timeout, stall, a worker dead before it started), 128+N signal N.\n"
 "proccount bench --help describes the benchmark matrix.\n";
 
 /* The help, with each backend's kinds as its records name them. */
