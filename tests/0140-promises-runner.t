@@ -38,9 +38,11 @@ finish() {
 # held ARGS...: as background, under strace, which holds every worker for
 # a second at its first sched_getaffinity, before it says it is ready (the
 # parent makes no such call); leaves the proccount process in $parent and
-# its first worker in $victim.
+# its first worker in $victim.  LeakSanitizer, if it was built in, cannot
+# work under ptrace.
 held() {
-	background strace -f -qq -o /dev/null -e trace=sched_getaffinity \
+	background env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	    strace -f -qq -o /dev/null -e trace=sched_getaffinity \
 	    -e inject=sched_getaffinity:delay_enter=1s "$PROCCOUNT" "$@"
 	tracer=$(child_of $pid)
 	parent=$(child_of "$tracer")
