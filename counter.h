@@ -11,9 +11,9 @@
 #ifndef PROCCOUNT_COUNTER_H
 #define PROCCOUNT_COUNTER_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <limits.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -66,7 +66,8 @@ struct run {
 	const char	*path;		/* the counter file (file backend) */
 	unsigned	 incrementers;
 	unsigned	 decrementers;
-	uint64_t	 iterations;	/* per worker; 0 for a timed run */
+	uint64_t	 iterations;	/* per worker; 0 for a timed run, which
+				   stops at run_most_updates */
 	uint64_t	 duration_ns;	/* a timed run's length, else 0 */
 	long long	 start;
 	bool		 keep_start;	/* start from the file's value: -s keep */
@@ -78,6 +79,26 @@ struct run {
 	bool		 threads;	/* workers are threads, not processes */
 	bool		 share_fd;	/* every worker uses one open file */
 };
+
+/*
+ * The most updates a worker of the run makes: a counted run's count, or,
+ * for a timed run, as many as cannot take the counter out of the range of
+ * a long long whatever the other workers do, so that no worker checks for
+ * the limit in its loop; 0 if not even one can.
+ */
+static inline uint64_t
+run_most_updates(const struct run *run, long long start, int delta)
+{
+	unsigned workers = delta > 0 ? run->incrementers : run->decrementers;
+	/* Unsigned: the distance from LLONG_MIN to LLONG_MAX fits. */
+	unsigned long long room = delta > 0 ?
+	    (unsigned long long)LLONG_MAX - (unsigned long long)start :
+	    (unsigned long long)start - (unsigned long long)LLONG_MIN;
+
+	if (run->iterations != 0)
+		return run->iterations;
+	return workers != 0 ? room / workers : 0;
+}
 
 /*
  * How a worker's update went when it did not simply succeed.  The worker
@@ -168,6 +189,13 @@ struct backend {
 	 * same. */
 	int	(*value)(struct counter *, const struct run *, bool locked,
 		    long long *);
+	/*
+	 * In the parent, after every worker has ended: whether the lock is
+	 * left held, as only a worker that died holding it can leave it.
+	 * Optional (NULL: the backend cannot tell); false when it cannot
+	 * tell either.
+	 */
+	bool	(*held)(struct counter *);
 	void	(*destroy)(struct counter *);
 };
 

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "backends.h"
 #include "judge.h"
 
 /* Whether start + count * delta stays within a long long. */
@@ -45,9 +46,9 @@ judge(const struct run *run, const struct outcome *out, long long start,
 	long long may_rise = 0, may_fall = 0;
 	long long rises = 0, falls = 0, lowest, highest;
 	double sum = 0, squares = 0;
+	const char *why;
 	unsigned i;
 
-	(void)run;
 	memset(v, 0, sizeof(*v));
 	v->start = start;
 	for (i = 0; i < out->nworkers; i++) {
@@ -62,8 +63,13 @@ judge(const struct run *run, const struct outcome *out, long long start,
 			may_fall += r->unsure;
 			falls += (long long)(r->done + r->unsure);
 		}
-		v->killed += r->end == END_KILLED || r->end == END_THREAD_DIED;
+		v->killed += r->end == END_KILLED || r->end == END_THREAD_DIED ||
+		    r->end == END_UNSTARTED;
+		v->unstarted += r->end == END_UNSTARTED;
 		v->timed_out += r->end == END_TIMED_OUT;
+		if (run->iterations == 0 &&
+		    r->done >= run_most_updates(run, start, r->delta))
+			v->at_limit = true;
 		v->recoveries += r->recovered;
 		v->user_s += r->user_s;
 		v->system_s += r->system_s;
@@ -79,6 +85,14 @@ judge(const struct run *run, const struct outcome *out, long long start,
 	v->fairness = squares > 0 ? sum * sum / ((double)out->nworkers *
 	    squares) : 1.0;
 	v->expected = (long long)expected;
+	/*
+	 * Left held after a death: the others were left waiting for it, or,
+	 * when the backend found it still held, none was.  A robust mutex is
+	 * released by its next locker; nothing releases the others.
+	 */
+	v->abandoned = out->end == RUN_DEADLOCK || out->left_held;
+	v->held_for_good = out->left_held &&
+	    kind_death(run->kind, run, &why) == DEATH_ABANDONED;
 	if ((v->final_known = final != NULL) == false)
 		return;
 	v->final = *final;
@@ -105,7 +119,8 @@ verdict_status(const struct outcome *out, const struct verdict *v)
 {
 	if (out->end == RUN_INTERRUPTED)
 		return 128 + out->signal;
-	if (out->end == RUN_DEADLOCK || v->timed_out != 0)
+	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED ||
+	    v->timed_out != 0 || v->unstarted != 0 || v->held_for_good)
 		return EXIT_UNFINISHED;
 	if (!v->final_known)
 		return EXIT_SYSTEM;

@@ -33,7 +33,12 @@ struct verdict {
 	unsigned	 landed;	/* updates of killed workers, made but not
 					   counted by them, that the value shows */
 	unsigned	 killed;	/* workers that died, not by proccount */
+	unsigned	 unstarted;	/* of them, before they were ready */
 	unsigned	 timed_out;
+	bool		 abandoned;	/* a dead worker left the lock held */
+	bool		 held_for_good;	/* ... and nothing will release it */
+	bool		 at_limit;	/* a timed run's worker stopped at
+					   run_most_updates */
 	uint32_t	 recoveries;	/* robust mutex taken from a dead owner */
 	double		 user_s;
 	double		 system_s;

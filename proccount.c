@@ -105,7 +105,8 @@ static const char usage_tail[] =
 "\n"
 "DURATION is a number with ns, us, ms, s, m or h; a bare number is seconds.\n"
 "Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
-"4 a worker could not finish (deadlock or lock timeout), 128+N signal N.\n"
+"4 a worker could not finish or a dead one left the lock held (deadlock,\n"
+"lock timeout, stall, a worker dead before it started), 128+N signal N.\n"
 "proccount bench --help describes the benchmark matrix.\n";
 
 /* The help, with each backend's kinds as its records name them. */
@@ -292,6 +293,12 @@ check_settings(struct settings *s)
 		cli_usage("--start %lld with %llu updates a worker: the "
 		    "count could leave the range of a 64-bit integer",
 		    run->start, (unsigned long long)run->iterations);
+	/* A timed run stops each worker where the count would leave it. */
+	if (run->iterations == 0 && ((run->incrementers != 0 &&
+	    run_most_updates(run, run->start, 1) == 0) || (run->decrementers != 0 &&
+	    run_most_updates(run, run->start, -1) == 0)))
+		cli_usage("--start %lld: one update a worker could take the "
+		    "count out of the range of a 64-bit integer", run->start);
 	if (run->crash_at != 0 && run->incrementers == 0)
 		cli_usage("--crash: there is no incrementer to crash");
 	if (run->crash_at != 0 && run->iterations != 0 &&
@@ -299,6 +306,12 @@ check_settings(struct settings *s)
 		cli_usage("--crash %llu: beyond the %llu updates a worker "
 		    "makes", (unsigned long long)run->crash_at,
 		    (unsigned long long)run->iterations);
+	if (run->crash_at != 0 && run->iterations == 0 &&
+	    run->crash_at > run_most_updates(run, run->start, 1))
+		cli_usage("--crash %llu: beyond the %llu updates an incrementer "
+		    "may make from --start %lld", (unsigned long long)
+		    run->crash_at, (unsigned long long)run_most_updates(run, run->start, 1),
+		    run->start);
 }
 
 /* The progress line on stderr, where that is a terminal. */

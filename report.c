@@ -2,6 +2,7 @@
  * Judging a run and printing the result.  proccount.c decides what to
  * print and the exit status; this file only says it, as text or as JSON.
  */
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,12 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 	case END_STUCK:
 		snprintf(words, size, "left waiting");
 		break;
+	case END_UNSTARTED:
+		snprintf(words, size, "died before it started");
+		break;
+	case END_STALLED:
+		snprintf(words, size, "made no progress");
+		break;
 	}
 }
 
@@ -118,11 +125,15 @@ merge_latency(const struct outcome *out, struct histogram *wait,
 	}
 }
 
-/* Seconds from the run's first start, for a worker's start or end. */
+/*
+ * Seconds from the run's first start, for a worker's start or end; 0 for
+ * what came before, as the end of a worker that never started.
+ */
 static double
 since(const struct outcome *out, int64_t ns)
 {
-	return ns != 0 ? (double)(ns - out->started_ns) / 1e9 : 0;
+	return ns != 0 && out->started_ns != 0 && ns > out->started_ns ?
+	    (double)(ns - out->started_ns) / 1e9 : 0;
 }
 
 static double
@@ -161,6 +172,29 @@ first_death(const struct outcome *out)
 	return NULL;
 }
 
+/* Whether the dead worker held the lock, as far as proccount knows. */
+static bool
+died_holding(const struct run *run, const struct outcome *out,
+    const struct worker_result *dead)
+{
+	return dead->unsure != 0 || (run->crash_at != 0 &&
+	    dead == &out->workers[0]);
+}
+
+/* The worker that died holding the lock, if one is known to, or the first
+ * that died. */
+static const struct worker_result *
+likely_holder(const struct run *run, const struct outcome *out)
+{
+	unsigned i;
+
+	for (i = 0; i < out->nworkers; i++)
+		if (died(&out->workers[i]) &&
+		    died_holding(run, out, &out->workers[i]))
+			return &out->workers[i];
+	return first_death(out);
+}
+
 /*
  * Which worker died, whether it held the lock as far as proccount knows
  * (it was the --crash worker, or it died mid-update), and why this kind
@@ -180,8 +214,7 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 		stopped += out->workers[i].end == END_STOPPED;
 		stuck += out->workers[i].end == END_STUCK;
 	}
-	held = dead->unsure != 0 || (run->crash_at != 0 &&
-	    dead == &out->workers[0]);
+	held = died_holding(run, out, dead);
 	kind_death(run->kind, run, &why);
 	fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
 	    (long)dead->pid, held ? "holding" : "while others waited for",
@@ -198,17 +231,31 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 		    "(--timeout)\n", (double)run->timeout_ns / 1e9);
 }
 
-/* After a death the run survived: what became of the dead worker's lock. */
+/*
+ * After a death the run survived: what became of the dead worker's lock.
+ * A lock found held after every worker ended was left by the worker that
+ * died holding it, and nobody was waiting for it.
+ */
 static void
 print_survival(FILE *to, const struct run *run, const struct outcome *out)
 {
 	const struct worker_result *dead = first_death(out);
+	enum holder_death death;
 	const char *why;
 	unsigned i;
 
 	if (dead == NULL || out->end == RUN_DEADLOCK)
 		return;
-	switch (kind_death(run->kind, run, &why)) {
+	death = kind_death(run->kind, run, &why);
+	if (out->left_held) {
+		fprintf(to, "the %s was left held by worker %ld, which died "
+		    "holding it; %s: %s\n", run->kind->words,
+		    (long)likely_holder(run, out)->pid,
+		    death == DEATH_RECOVERED ? "no worker locked it after, "
+		    "to recover it" : "no worker was waiting for it", why);
+		return;
+	}
+	switch (death) {
 	case DEATH_RELEASED:
 		fprintf(to, "the kernel released the %s of worker %ld when it "
 		    "died\n", run->kind->words, (long)dead->pid);
@@ -258,6 +305,57 @@ print_verdict(FILE *to, const struct counter *c, const struct verdict *v)
 		fprintf(to, ": off by %+lld, updates were lost\n", v->drift);
 }
 
+/* With --timeout, no update for too long, and nobody had died. */
+static void
+print_stall(FILE *to, const struct run *run, const struct outcome *out)
+{
+	unsigned i, stuck = 0;
+
+	for (i = 0; i < out->nworkers; i++)
+		stuck += out->workers[i].end == END_STUCK;
+	fprintf(to, "stalled: no update completed for %.2f s, though "
+	    "--timeout bounds every wait for the lock at %.2f s, so the run "
+	    "was ended", (double)out->stalled_ns / 1e9,
+	    (double)run->timeout_ns / 1e9);
+	if (stuck)
+		fprintf(to, "; a thread cannot be killed: %u %s left waiting "
+		    "until proccount exits", stuck, plural(stuck, "thread was",
+		    "threads were"));
+	fputc('\n', to);
+}
+
+/*
+ * A timed run stops a worker at the most updates that keep the count in
+ * range: says so for incrementers and decrementers, if any stopped there.
+ */
+static void
+print_limit(FILE *to, const struct run *run, const struct outcome *out,
+    long long start)
+{
+	uint64_t most;
+	unsigned i, there, of;
+	int delta;
+
+	if (run->iterations != 0)
+		return;
+	for (delta = 1; delta >= -1; delta -= 2) {
+		most = run_most_updates(run, start, delta);
+		for (i = 0, there = 0, of = 0; i < out->nworkers; i++) {
+			if (out->workers[i].delta != delta)
+				continue;
+			of++;
+			there += out->workers[i].done >= most;
+		}
+		if (there != 0)
+			fprintf(to, "at the limit: from this start %s may make "
+			    "%llu updates, no more, so that the count cannot "
+			    "pass %lld; %u of %u stopped there\n",
+			    delta > 0 ? "an incrementer" : "a decrementer",
+			    (unsigned long long)most,
+			    delta > 0 ? LLONG_MAX : LLONG_MIN, there, of);
+	}
+}
+
 void
 report_text(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v, bool verbose)
@@ -281,6 +379,21 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
+		if (r->end == END_UNSTARTED) {
+			fprintf(to, "worker %ld (%s) died before it started",
+			    (long)r->pid, role(r));
+			if (r->signal != 0)
+				fprintf(to, ", killed by signal %d", r->signal);
+			fprintf(to, "; the run went on without it\n");
+			continue;
+		}
+		if (r->end == END_STALLED) {
+			fprintf(to, "worker %ld (%s) made no progress after %llu "
+			    "%s, and was killed\n", (long)r->pid, role(r),
+			    (unsigned long long)r->done,
+			    plural(r->done, "update", "updates"));
+			continue;
+		}
 		if (!died(r) && r->end != END_TIMED_OUT)
 			continue;
 		describe_end(r, words, sizeof(words));
@@ -296,15 +409,19 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	print_survival(to, run, out);
 	if (out->end == RUN_DEADLOCK)
 		print_deadlock(to, run, out);
+	if (out->end == RUN_STALLED)
+		print_stall(to, run, out);
+	print_limit(to, run, out, v->start);
 	if (out->end == RUN_INTERRUPTED)
 		fprintf(to, "interrupted by SIG%s: the workers were stopped\n",
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
 		    "?");
 	print_verdict(to, c, v);
-	if (out->end == RUN_DEADLOCK) {
+	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED) {
 		/* The time is mostly the wait that proved the deadlock. */
-		fprintf(to, "%llu updates before the deadlock\n",
-		    (unsigned long long)v->updates);
+		fprintf(to, "%llu updates before the %s\n",
+		    (unsigned long long)v->updates,
+		    out->end == RUN_DEADLOCK ? "deadlock" : "stall");
 	} else {
 		fprintf(to, "%llu updates in ", (unsigned long long)v->updates);
 		print_time(to, out->elapsed_ns);
@@ -457,9 +574,14 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%llu", (unsigned long long)run->crash_at);
 	else
 		fprintf(to, "null");
-	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"interrupted\":%s,"
-	    "\"signal\":%d", v->recoveries ? "true" : "false",
+	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"abandoned\":%s,"
+	    "\"stalled\":%s,\"unstarted\":%u,\"at_limit\":%s,"
+	    "\"interrupted\":%s,\"signal\":%d",
+	    v->recoveries ? "true" : "false",
 	    out->end == RUN_DEADLOCK ? "true" : "false",
+	    v->abandoned ? "true" : "false",
+	    out->end == RUN_STALLED ? "true" : "false", v->unstarted,
+	    v->at_limit ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? "true" : "false",
 	    out->end == RUN_INTERRUPTED ? out->signal : 0);
 	fprintf(to, ",\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"

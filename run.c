@@ -59,6 +59,44 @@ describe_failure(struct result *r)
 }
 
 /*
+ * Whether to ask the backend if the lock is left held: only after a worker
+ * died holding a lock that its death does not release, and only when every
+ * worker ended by itself, so that whoever holds it died holding it.  A
+ * deadlock already says the lock was left held.
+ */
+static bool
+ask_if_held(const struct run *run, const struct outcome *out)
+{
+	const char *why;
+	bool died = false;
+	unsigned i;
+
+	if (run->backend->held == NULL || out->end != RUN_COMPLETED)
+		return false;
+	for (i = 0; i < out->nworkers; i++) {
+		switch (out->workers[i].end) {
+		case END_KILLED:
+		case END_THREAD_DIED:
+			died = true;
+			break;
+		case END_STOPPED:
+		case END_STUCK:
+		case END_STALLED:
+			return false;
+		default:
+			break;
+		}
+	}
+	switch (kind_death(run->kind, run, &why)) {
+	case DEATH_ABANDONED:
+	case DEATH_RECOVERED:
+		return died;
+	default:
+		return false;
+	}
+}
+
+/*
  * The state of a counter that threads left waiting still use: kept until
  * proccount exits, and known to be kept (volatile: a store that nothing
  * reads would otherwise go, and the leak checker would call it a leak).
@@ -101,14 +139,14 @@ static int
 create(const struct run *run, struct result *r)
 {
 	int64_t began = clock_ns();
+	const char *what = run->backend == &file_backend ? run->path :
+	    run->backend->where;
 
-	snprintf(r->counter.name, sizeof(r->counter.name), "%s",
-	    run->backend == &file_backend ? run->path : run->backend->where);
 	while (r->counter.ops->create(&r->counter, run) == -1) {
 		if (errno != EWOULDBLOCK) {
 			snprintf(r->message, sizeof(r->message), "%s: %s",
-			    r->counter.name, r->counter.why ?
-			    r->counter.why : strerror(errno));
+			    what, r->counter.why ? r->counter.why :
+			    strerror(errno));
 			return r->status = EXIT_SYSTEM;
 		}
 		if ((r->status = held_up(run, r, began)) != 0)
@@ -186,6 +224,8 @@ run_once(const struct run *run, const struct progress *progress,
 	describe_failure(r);
 	/* Whatever the workers met, the count is judged if it can be read. */
 	known = final_value(run, r, &final);
+	if (r->status == 0 && ask_if_held(run, &r->out))
+		r->out.left_held = r->counter.ops->held(&r->counter);
 	/* Threads left waiting on the lock still use the counter. */
 	if (r->out.stuck == 0)
 		r->counter.ops->destroy(&r->counter);

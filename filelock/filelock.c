@@ -593,6 +593,27 @@ file_value(struct counter *c, const struct run *run, bool under_lock,
 	return n < 0 ? -1 : 0;
 }
 
+/*
+ * After every worker ended: a flock or OFD lock that a dead thread's open
+ * file description, still open, holds keeps a new description out.  A
+ * classic record lock belongs to the process, whose own test it would not
+ * stop; a dead process's locks the kernel has released.
+ */
+static bool
+file_held(struct counter *c)
+{
+	struct flock range = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	bool held;
+	int fd;
+
+	if ((fd = open(c->name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		return false;
+	held = (flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK) ||
+	    (fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK);
+	close(fd);
+	return held;
+}
+
 static void
 file_destroy(struct counter *c)
 {
@@ -661,5 +682,6 @@ const struct backend file_backend = {
 	.attach = file_attach,
 	.detach = file_detach,
 	.value = file_value,
+	.held = file_held,
 	.destroy = file_destroy,
 };

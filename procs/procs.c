@@ -6,10 +6,13 @@
  *
  * The gate is a pipe: each worker blocks reading it and the parent opens
  * it by closing the write end, which wakes every reader at once, processes
- * and threads alike.  The workers say whether they are ready on a second
- * pipe, one byte each.  A process that dies before it says so is seen by
- * the pipe's end of file, once every worker has closed its copy; threads
- * share the parent's, so the parent counts one byte a thread.
+ * and threads alike.  The workers say who they are and whether they are
+ * ready on a second pipe, one word each.  A process that dies before it
+ * says so is seen by the pipe's end of file, once every worker has closed
+ * its copy, and the run goes on without it; threads share the parent's
+ * copy, so the parent counts one word a thread.  While it waits, a signal
+ * that ends the run still ends it, and with --timeout so does a wait with
+ * no word for as long as a stall may last.
  *
  * A process that ended is reaped by wait4 on SIGCHLD.  A thread that ended
  * marks its slot and sends the parent's thread a SIGCHLD too, and is
@@ -19,12 +22,14 @@
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 
 #include <pthread.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +49,11 @@
 /* The progress line: after a second, at most ten times a second. */
 #define PROGRESS_AFTER_NS	(1000 * 1000000LL)
 #define PROGRESS_EVERY_NS	(100 * 1000000LL)
-/* After a worker died: how long without progress is a deadlock. */
+/*
+ * After a worker died: how long without progress is a deadlock.  With
+ * --timeout, the timeout and a grace instead, and at any time: see
+ * stall_limit.
+ */
 #define STALL_NS	(2000 * 1000000LL)
 /*
  * How long workers told to stop may take to finish their update before
@@ -54,6 +63,7 @@
 #define GRACE_NS	(1000 * 1000000LL)
 
 static sigset_t handled;
+static sigset_t ending;		/* handled, but for SIGCHLD */
 
 /*
  * Called first thing: from here on the signals that end a run, and SIGCHLD,
@@ -64,15 +74,16 @@ static sigset_t handled;
 void
 procs_block_signals(void)
 {
-	const int ending[] = { SIGINT, SIGTERM, SIGHUP };
+	const int ending_ones[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction now;
 	size_t i;
 
 	sigemptyset(&handled);
-	for (i = 0; i < sizeof(ending) / sizeof(ending[0]); i++)
-		if (sigaction(ending[i], NULL, &now) == 0 &&
+	for (i = 0; i < sizeof(ending_ones) / sizeof(ending_ones[0]); i++)
+		if (sigaction(ending_ones[i], NULL, &now) == 0 &&
 		    now.sa_handler != SIG_IGN)
-			sigaddset(&handled, ending[i]);
+			sigaddset(&handled, ending_ones[i]);
+	ending = handled;
 	sigaddset(&handled, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &handled, NULL);
 }
@@ -123,12 +134,31 @@ struct watch {
 	bool		*killed_by_us;	/* or, for a thread, left stuck */
 	unsigned	 started;	/* workers started */
 	unsigned	 live;
+	char		*said;		/* on the ready pipe: SAID_READY, ... */
 	int64_t		*reaped_ns;
 	bool		 death_seen;	/* a worker was killed, not by us */
 	bool		 failure_seen;	/* a worker could not go on */
 	bool		 stopping;
 	int64_t		 stop_at;
 };
+
+/* What each worker said on the ready pipe. */
+enum { SAID_NOTHING, SAID_READY, SAID_CANNOT };
+
+/*
+ * How long no update may complete, after a death or with --timeout, before
+ * the run is ended.  With --timeout a worker that waits for the lock gives
+ * up by itself within the timeout, which says more than the parent's
+ * verdict; the parent only backs it up, after a grace.  A worker that
+ * neither updates nor gives up within that time is not waiting for the
+ * lock: it was stopped, or has stopped the others.
+ */
+static int64_t
+stall_limit(const struct run *run)
+{
+	return (int64_t)(run->timeout_ns ? run->timeout_ns + GRACE_NS :
+	    STALL_NS) + (int64_t)run->delay_ns;
+}
 
 static unsigned
 index_of(const struct watch *watch, pid_t pid)
@@ -169,9 +199,11 @@ reap_processes(struct watch *watch, int flags)
 		r->max_rss_kb = usage.ru_maxrss;
 		if (WIFSIGNALED(status)) {
 			r->signal = WTERMSIG(status);
-			r->end = watch->killed_by_us[i] ? END_STOPPED :
-			    END_KILLED;
-			if (!watch->killed_by_us[i])
+			/* Unless already known: unstarted, or stalled. */
+			if (r->end == END_EXITED)
+				r->end = watch->killed_by_us[i] ? END_STOPPED :
+				    END_KILLED;
+			if (r->end == END_KILLED)
 				watch->death_seen = true;
 		} else if (watch->shared->slots[i].error != UPDATE_OK &&
 		    watch->shared->slots[i].error != UPDATE_TIMEOUT) {
@@ -234,14 +266,16 @@ begin_stop(struct watch *watch)
 }
 
 /*
- * Ends the workers that did not stop when asked.  A process is killed.  A
- * thread cannot be: one still running now waits for a lock that nothing
- * will release, and is left there, detached, until proccount exits.
+ * Ends the workers that did not stop when asked, and returns how many it
+ * had to.  A process is killed, and will be reported as ending as, unless
+ * it is already known to have ended otherwise.  A thread cannot be: one
+ * still running now waits for a lock that nothing will release, and is
+ * left there, detached, until proccount exits.
  */
-static void
-kill_the_rest(struct watch *watch)
+static unsigned
+kill_the_rest(struct watch *watch, enum worker_end as)
 {
-	unsigned i;
+	unsigned i, killed = 0;
 
 	for (i = 0; i < watch->started; i++) {
 		if (watch->reaped_ns[i] != 0 || watch->killed_by_us[i])
@@ -249,6 +283,9 @@ kill_the_rest(struct watch *watch)
 		watch->killed_by_us[i] = true;
 		if (watch->threads == NULL) {
 			kill(watch->out->workers[i].pid, SIGKILL);
+			if (watch->out->workers[i].end == END_EXITED)
+				watch->out->workers[i].end = as;
+			killed++;
 			continue;
 		}
 		if (atomic_load(&watch->shared->slots[i].finished) != 0) {
@@ -262,7 +299,9 @@ kill_the_rest(struct watch *watch)
 		watch->reaped_ns[i] = clock_ns();
 		watch->live--;
 		watch->out->stuck++;
+		killed++;
 	}
+	return killed;
 }
 
 /* Updates completed so far, from the workers' marks. */
@@ -280,8 +319,15 @@ updates_done(const struct watch *watch)
 
 /*
  * Sleeps in sigtimedwait until a worker ends, a signal arrives, or it is
- * time to look: at the end of a timed run, at a stall after a death, at the
- * end of the grace given to stopping workers.
+ * time to look: at the end of a timed run, at a stall, at the end of the
+ * grace given to stopping workers.
+ *
+ * A stall ends the run: no update completed for the stall limit, after a
+ * death (a deadlock) or, with --timeout, at any time (stalled: a worker
+ * made no progress, and the run must stay bounded).  So does a stop that
+ * the workers do not obey within the grace: after a death, that too is a
+ * deadlock, which a run shorter than the stall limit would otherwise end
+ * before it is seen.
  */
 static void
 watch_workers(struct watch *watch, int64_t opened)
@@ -289,12 +335,7 @@ watch_workers(struct watch *watch, int64_t opened)
 	const struct run *run = watch->run;
 	int64_t deadline = run->duration_ns ? opened +
 	    (int64_t)run->duration_ns : 0;
-	/*
-	 * With --timeout the waiting workers give up by themselves, which
-	 * says more than the parent's verdict; the parent only backs them up.
-	 */
-	int64_t stall_limit = (int64_t)(run->timeout_ns ? run->timeout_ns +
-	    GRACE_NS : STALL_NS) + (int64_t)run->delay_ns;
+	int64_t limit = stall_limit(run);
 	uint64_t progress = 0, now_progress;	/* updates, to see a stall */
 	int64_t progressed = opened, shown = 0, now, nap;
 	struct timespec pause;
@@ -308,6 +349,11 @@ watch_workers(struct watch *watch, int64_t opened)
 			nap = PROGRESS_EVERY_NS;
 		if (deadline != 0 && !watch->stopping && deadline - now < nap)
 			nap = deadline - now > 0 ? deadline - now : 0;
+		/* Wake when a stall would reach the limit, not a nap later. */
+		if ((watch->death_seen || run->timeout_ns != 0) &&
+		    !watch->stopping && progressed + limit - now < nap)
+			nap = progressed + limit - now > 0 ?
+			    progressed + limit - now : 0;
 		pause.tv_sec = (time_t)(nap / 1000000000);
 		pause.tv_nsec = (long)(nap % 1000000000);
 		signo = sigtimedwait(&handled, NULL, &pause);
@@ -328,11 +374,14 @@ watch_workers(struct watch *watch, int64_t opened)
 			progress = now_progress;
 			progressed = now;
 		}
-		if (watch->death_seen && !watch->stopping &&
-		    now - progressed >= stall_limit) {
-			watch->out->end = RUN_DEADLOCK;
+		if ((watch->death_seen || run->timeout_ns != 0) &&
+		    !watch->stopping && now - progressed >= limit) {
+			watch->out->end = watch->death_seen ? RUN_DEADLOCK :
+			    RUN_STALLED;
+			watch->out->stalled_ns = now - progressed;
 			begin_stop(watch);
-			kill_the_rest(watch);
+			kill_the_rest(watch, watch->death_seen ? END_STOPPED :
+			    END_STALLED);
 		}
 		if (watch->failure_seen)
 			begin_stop(watch);
@@ -343,8 +392,10 @@ watch_workers(struct watch *watch, int64_t opened)
 			    updates_done(watch), now - opened);
 			shown = now;
 		}
-		if (watch->stopping && now - watch->stop_at >= GRACE_NS)
-			kill_the_rest(watch);
+		if (watch->stopping && now - watch->stop_at >= GRACE_NS &&
+		    kill_the_rest(watch, END_STOPPED) != 0 &&
+		    watch->death_seen && watch->out->end == RUN_COMPLETED)
+			watch->out->end = RUN_DEADLOCK;
 	}
 }
 
@@ -426,28 +477,111 @@ wait_for_arrival(struct shared *shared, unsigned workers)
 	return clock_ns();
 }
 
-/*
- * Reads the ready pipe, to its end or, for threads, to one byte a worker;
- * returns how many workers said ready.
- */
-static unsigned
-count_ready(int ready_fd, unsigned expected_bytes)
+/* Worker index << 1, with 1 added if it is ready: one worker's word. */
+static void
+hear(struct watch *watch, uint32_t word)
 {
-	char bytes[512];
-	unsigned ready = 0, got = 0;
-	ssize_t n, i;
+	unsigned i = word >> 1;
 
-	while (expected_bytes == 0 || got < expected_bytes) {
-		n = read(ready_fd, bytes, sizeof(bytes));
+	if (i < watch->started)
+		watch->said[i] = word & 1 ? SAID_READY : SAID_CANNOT;
+}
+
+/*
+ * Reads the ready pipe until every worker has said whether it is ready
+ * or, for processes, the pipe's end of file says that none is left to say
+ * it: a process that died first closed its end without a word.  Threads
+ * share the parent's end, so for them it counts one word a thread.  A
+ * signal that ends the run, read from signal_fd, ends the wait as well,
+ * and so, with --timeout, does no word for as long as a stall may last.
+ */
+static void
+wait_until_ready(struct watch *watch, int ready_fd, int signal_fd)
+{
+	struct outcome *out = watch->out;
+	int64_t limit = watch->run->timeout_ns ? stall_limit(watch->run) : 0;
+	int64_t heard_at = clock_ns(), left;
+	struct pollfd fds[2] = {
+		{ .fd = ready_fd, .events = POLLIN },
+		{ .fd = signal_fd, .events = POLLIN },
+	};
+	struct signalfd_siginfo info;
+	uint32_t words[128];
+	size_t have = 0, i;	/* bytes in words */
+	unsigned heard = 0;
+	int events, wait_ms;
+	ssize_t n;
+
+	while (watch->threads == NULL || heard < watch->started) {
+		wait_ms = -1;
+		if (limit != 0) {
+			left = heard_at + limit - clock_ns();
+			wait_ms = left > 0 ? (int)((left + 999999) / 1000000) : 0;
+		}
+		if ((events = poll(fds, 2, wait_ms)) == -1 && errno == EINTR)
+			continue;
+		if (events == -1)
+			break;
+		if (events == 0) {
+			out->end = RUN_STALLED;
+			out->stalled_ns = clock_ns() - heard_at;
+			break;
+		}
+		if ((fds[1].revents & POLLIN) != 0 &&
+		    read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+			out->end = RUN_INTERRUPTED;
+			out->signal = (int)info.ssi_signo;
+			break;
+		}
+		if (fds[0].revents == 0)
+			continue;
+		n = read(ready_fd, (char *)words + have, sizeof(words) - have);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		got += (unsigned)n;
-		for (i = 0; i < n; i++)
-			ready += bytes[i] == '1';
+		have += (size_t)n;
+		for (i = 0; i < have / sizeof(words[0]); i++, heard++)
+			hear(watch, words[i]);
+		/* A pipe keeps each word whole; this is only prudence. */
+		memmove(words, words + i, have % sizeof(words[0]));
+		have %= sizeof(words[0]);
+		heard_at = clock_ns();
 	}
-	return ready;
+}
+
+/*
+ * What the ready pipe told: a worker that could not attach stops the run,
+ * which its slot explains; one that died first is left out of it, and said
+ * so.  A wait ended by a signal or a stall stops the run too, and kills at
+ * once the processes that had not said they were ready: they may be
+ * stopped, and never would.  Returns how many workers will never come
+ * through the gate.
+ */
+static unsigned
+settle_readiness(struct watch *watch)
+{
+	struct outcome *out = watch->out;
+	unsigned i, absent = 0;
+
+	if (out->end != RUN_COMPLETED)
+		begin_stop(watch);
+	for (i = 0; i < watch->started; i++) {
+		if (watch->said[i] == SAID_READY)
+			continue;
+		absent++;
+		if (watch->said[i] == SAID_CANNOT)
+			begin_stop(watch);
+		else if (out->end == RUN_COMPLETED)
+			out->workers[i].end = END_UNSTARTED;
+		else if (watch->threads == NULL) {
+			watch->killed_by_us[i] = true;
+			if (out->end == RUN_STALLED)
+				out->workers[i].end = END_STALLED;
+			kill(out->workers[i].pid, SIGKILL);
+		}
+	}
+	return absent;
 }
 
 /* Starts worker i as a process; returns 0, or -1 with errno set. */
@@ -495,7 +629,7 @@ procs_run(const struct run *run, struct counter *c,
 	struct watch watch = { .run = run, .progress = progress, .out = out };
 	struct worker_start *starts = NULL;
 	int ready[2] = { -1, -1 }, gate[2] = { -1, -1 };
-	int start_errno = 0, saved;
+	int signal_fd = -1, start_errno = 0, saved;
 
 	memset(out, 0, sizeof(*out));
 	out->shared_size = sizeof(struct shared) + n * sizeof(struct slot);
@@ -511,11 +645,12 @@ procs_run(const struct run *run, struct counter *c,
 	watch.starts = starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));
 	watch.reaped_ns = calloc(n, sizeof(*watch.reaped_ns));
+	watch.said = calloc(n, sizeof(*watch.said));
 	if (run->threads)
 		watch.threads = calloc(n, sizeof(*watch.threads));
 	if (out->workers == NULL || starts == NULL ||
 	    watch.killed_by_us == NULL || watch.reaped_ns == NULL ||
-	    (run->threads && watch.threads == NULL) ||
+	    watch.said == NULL || (run->threads && watch.threads == NULL) ||
 	    pipe2(ready, O_CLOEXEC) == -1 || pipe2(gate, O_CLOEXEC) == -1)
 		goto fail;
 	if (run->threads) {
@@ -541,9 +676,19 @@ procs_run(const struct run *run, struct counter *c,
 		close(ready[1]);
 		ready[1] = -1;
 	}
-	if (count_ready(ready[0], run->threads ? watch.started : 0) <
-	    watch.started || start_errno != 0)
-		begin_stop(&watch);	/* The workers will see it at the gate. */
+	/*
+	 * Made only now, so that no worker inherits it: a signal that came
+	 * before is still pending, and is read from it.  Without it, poll
+	 * ignores the -1, and a signal waits for the watch loop.
+	 */
+	signal_fd = signalfd(-1, &ending, SFD_CLOEXEC | SFD_NONBLOCK);
+	wait_until_ready(&watch, ready[0], signal_fd);
+	if (signal_fd != -1)
+		close(signal_fd);
+	/* The workers see a stop at the gate; the absent are not waited for. */
+	atomic_fetch_add(&watch.shared->arrived, settle_readiness(&watch));
+	if (start_errno != 0)
+		begin_stop(&watch);
 	close(gate[1]);
 	gate[1] = -1;
 	watch_workers(&watch, watch.stopping ? clock_ns() :
@@ -557,7 +702,7 @@ procs_run(const struct run *run, struct counter *c,
 	goto out;
 fail:
 	saved = errno;
-	kill_the_rest(&watch);
+	kill_the_rest(&watch, END_STOPPED);
 	reap_exited(&watch, true);
 out:
 	/* A thread left stuck may still hold the pipes' numbers; keep them. */
@@ -571,6 +716,7 @@ out:
 		free(starts);
 	free(watch.killed_by_us);
 	free(watch.reaped_ns);
+	free(watch.said);
 	free(watch.threads);
 	if (saved != 0) {
 		procs_free(out);

@@ -17,6 +17,8 @@ enum run_end {
 	RUN_COMPLETED,		/* every worker ended by itself */
 	RUN_DEADLOCK,		/* a worker died and the rest made no progress */
 	RUN_INTERRUPTED,	/* SIGINT, SIGTERM or SIGHUP reached proccount */
+	RUN_STALLED,		/* with --timeout, no update completed for the
+				   timeout and a grace, and nobody had died */
 };
 
 /* How one worker ended. */
@@ -29,6 +31,9 @@ enum worker_end {
 	END_THREAD_DIED,	/* a thread ended by pthread_exit: --crash */
 	END_STUCK,		/* a thread that could not be stopped, left
 				   blocked until proccount exits */
+	END_UNSTARTED,		/* it died before it said it was ready */
+	END_STALLED,		/* proccount killed it: it made no progress
+				   (RUN_STALLED) */
 };
 
 struct worker_result {
@@ -58,8 +63,14 @@ struct outcome {
 	struct worker_result *workers;
 	int64_t		 started_ns;	/* the first worker's start */
 	int64_t		 elapsed_ns;	/* first start to last end */
+	int64_t		 stalled_ns;	/* RUN_STALLED: how long nothing moved */
 	unsigned	 stuck;		/* threads left blocked: nothing they
 					   use may be freed */
+	/*
+	 * Set by run_once, not here: every worker ended by itself after one
+	 * had died, and the backend found the lock still held.
+	 */
+	bool		 left_held;
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
 };

@@ -29,7 +29,7 @@ struct worker_start {
 	struct counter	*counter;
 	struct shared	*shared;
 	unsigned	 index;
-	int		 ready_fd;	/* one byte: '1' ready, '0' could not */
+	int		 ready_fd;	/* a uint32_t: index << 1, | 1 if ready */
 	int		 gate_fd;	/* end of file: go */
 	pid_t		 parent;	/* a process's: the parent it must have */
 	pthread_t	 main_thread;	/* a thread's: told when it ends */

@@ -95,8 +95,9 @@ wait_at_gate(struct shared *shared, int gate_fd, bool shared_cpus)
 
 /*
  * Everything a worker does between its start and its end; returns 0, or 1
- * when it could not attach or an update failed.  ready says whether it
- * attached, once, on the ready pipe.
+ * when it could not attach or an update failed.  It says once, on the
+ * ready pipe, who it is and whether it attached: its index shifted left,
+ * with 1 added if it did, in one write, which a pipe keeps whole.
  */
 static int
 work(struct worker_start *start,
@@ -108,7 +109,8 @@ work(struct worker_start *start,
 	struct worker w = {
 		.slot = slot,
 		.stop = &start->shared->stop,
-		.iterations = run->iterations,
+		.iterations = run_most_updates(run, c->start,
+		    start->index < run->incrementers ? 1 : -1),
 		.delta = start->index < run->incrementers ? 1 : -1,
 		.crash_at = start->index == 0 ? run->crash_at : 0,
 		.delay_ns = run->delay_ns,
@@ -119,6 +121,7 @@ work(struct worker_start *start,
 	void **handle = &start->handle;
 	unsigned cpus;
 	int error;
+	uint32_t ready = start->index << 1;
 
 	slot->pid = gettid();
 	slot->delta = w.delta;
@@ -127,10 +130,11 @@ work(struct worker_start *start,
 	if ((error = c->ops->attach(c, run, handle)) != UPDATE_OK) {
 		slot->error = error;
 		slot->error_errno = errno;
-		(void)!write(start->ready_fd, "0", 1);
+		(void)!write(start->ready_fd, &ready, sizeof(ready));
 		return 1;
 	}
-	if (write(start->ready_fd, "1", 1) != 1) {
+	ready |= 1;
+	if (write(start->ready_fd, &ready, sizeof(ready)) != sizeof(ready)) {
 		c->ops->detach(*handle);
 		return 1;
 	}

@@ -653,6 +653,30 @@ shm_value(struct counter *c, const struct run *run, bool locked,
 	return 0;
 }
 
+/*
+ * After every worker ended: a semaphore at 0, or a spinlock's word set,
+ * was left taken; a robust mutex whose owner died holding it tells this
+ * locker so, and is given back at once.  A kind the run did not use is
+ * never taken, so only the run's own can answer yes.
+ */
+static bool
+shm_held(struct counter *c)
+{
+	struct shm_state *s = c->state;
+	int value, error;
+
+	if (s->sem != SEM_FAILED && sem_getvalue(s->sem, &value) == 0 &&
+	    value <= 0)
+		return true;
+	if (atomic_load(&s->area->spin) != 0)
+		return true;
+	if ((error = pthread_mutex_trylock(&s->area->mutex)) == EOWNERDEAD)
+		pthread_mutex_consistent(&s->area->mutex);
+	if (error == 0 || error == EOWNERDEAD)
+		pthread_mutex_unlock(&s->area->mutex);
+	return error == EOWNERDEAD || error == EBUSY;
+}
+
 static void
 shm_destroy(struct counter *c)
 {
@@ -728,5 +752,6 @@ const struct backend shm_backend = {
 	.attach = shm_attach,
 	.detach = shm_detach,
 	.value = shm_value,
+	.held = shm_held,
 	.destroy = shm_destroy,
 };

@@ -197,6 +197,72 @@ main(void)
 		free(report);
 	}
 
+	/* A worker that died before it started: the run went on, exit 4. */
+	made_up("shm", "mutex", 0, 3, 10);
+	workers[2].end = END_UNSTARTED;
+	workers[2].signal = SIGKILL;
+	workers[2].done = 0;
+	text = text_of(20, &v);
+	ok(v.correct && v.unstarted == 1, "unstarted: counted, exact");
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "unstarted: exit 4");
+	ok(has(text, "worker 102 (dec) died before it started, killed by "
+	    "signal 9; the run went on without it\n"), "unstarted: the text");
+	free(text);
+
+	/* --timeout, and a worker that made no progress. */
+	made_up("shm", "mutex", 0, 2, 10);
+	run.timeout_ns = 300000000;
+	out.end = RUN_STALLED;
+	out.stalled_ns = 1300000000;
+	workers[1].end = END_STALLED;
+	workers[1].signal = SIGKILL;
+	text = text_of(0, &v);
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "stalled: exit 4");
+	ok(has(text, "worker 101 (dec) made no progress after 10 updates, "
+	    "and was killed\nstalled: no update completed for 1.30 s, though "
+	    "--timeout bounds every wait for the lock at 0.30 s"),
+	    "stalled: the text names the worker");
+	free(text);
+
+	/* A lock left held by a dead worker, nobody waiting for it. */
+	made_up("shm", "sem", 0, 1, 10);
+	workers[0].end = END_KILLED;
+	workers[0].signal = SIGKILL;
+	run.crash_at = 11;
+	out.left_held = true;
+	text = text_of(10, &v);
+	ok(v.abandoned && v.held_for_good, "sem left held: abandoned for good");
+	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "sem left held: exit 4");
+	ok(has(text, "the named semaphore was left held by worker 100, which "
+	    "died holding it; no worker was waiting for it: a semaphore"),
+	    "sem left held: the text says so");
+	free(text);
+	made_up("shm", "mutex", 0, 1, 10);
+	workers[0].end = END_KILLED;
+	out.left_held = true;
+	text = text_of(10, &v);
+	ok(v.abandoned && !v.held_for_good, "mutex left held: recoverable");
+	is_int(verdict_status(&out, &v), EXIT_CORRECT, "mutex left held: exit 0");
+	free(text);
+
+	/* A timed run stopped at the end of the range. */
+	made_up("shm", "atomic", LLONG_MAX - 7, 2, 3);
+	run.iterations = 0;
+	run.duration_ns = 1000000000;
+	workers[0].done = 7;
+	workers[1].done = 5;
+	text = text_of(LLONG_MAX - 5, &v);
+	ok(v.at_limit && v.correct, "at the limit: said, exact");
+	ok(has(text, "\nat the limit: from this start an incrementer may make "
+	    "7 updates, no more, so that the count cannot pass "
+	    "9223372036854775807; 1 of 1 stopped there\n") &&
+	    !has(text, "a decrementer may make"), "at the limit: which side");
+	free(text);
+	workers[0].done = 6;
+	text = text_of(LLONG_MAX - 6, &v);
+	ok(!v.at_limit && !has(text, "at the limit"), "short of it: not said");
+	free(text);
+
 	/* Unfair workers. */
 	made_up("shm", "spin", 0, 2, 10);
 	workers[1].done = 0;
