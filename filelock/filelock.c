@@ -321,8 +321,9 @@ static int
 create_counter(const char *path, long long start)
 {
 	char text[COUNTER_TEXT_SIZE], *dir, fd_path[64];
+	struct stat made, found;
 	bool failed;
-	int fd, saved;
+	int fd, named, saved;
 
 	if ((dir = strdup(path)) == NULL)
 		return -1;
@@ -355,7 +356,16 @@ create_counter(const char *path, long long start)
 		errno = saved;
 		return -1;
 	}
-	return fd;
+	/* Opened again by its name, as every other descriptor of it is. */
+	if ((named = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1 || fstat(fd, &made) == -1 || fstat(named, &found) == -1 ||
+	    made.st_dev != found.st_dev || made.st_ino != found.st_ino) {
+		if (named != -1)
+			close(named);
+		return fd;
+	}
+	close(fd);
+	return named;
 }
 
 /*

@@ -106,6 +106,44 @@ is "$rc:$(json 'd["correct"], d["final"], d["excludes"], d["gap"]')" \
 pc -b file --lock=flock -i 2 -d 2 -n 100
 is "$(grep -c 'no exclusion' out)" 0 "flock on own descriptors: no such line"
 
+# --share-fd really shares: during a run, the descriptors open on the
+# counter file are the parent's, inherited by each worker process, or one
+# for all the threads; without it every worker opens its own as well.
+# descriptors PID: how many of PID's descriptors are open on ./shared-fd.txt.
+descriptors() {
+	n=0
+	file=$(stat -c %d:%i shared-fd.txt)
+	for fd in /proc/$1/fd/*; do
+		[ "$(stat -L -c %d:%i "$fd" 2>/dev/null)" = "$file" ] && n=$((n + 1))
+	done
+	echo $n
+}
+for share in "" --share-fd; do
+	rm -f shared-fd.txt
+	timeout -s KILL 30 "$PROCCOUNT" -b file --lock=ofd $share -i 2 -d 0 \
+	    -n 4 --delay=300ms -f shared-fd.txt >out 2>err &
+	run=$!
+	sleep 0.6
+	parent=$(pgrep -P $run -x proccount)
+	got=""
+	for worker in $(pgrep -P "$parent"); do
+		got="$got$(descriptors "$worker") "
+	done
+	wait $run
+	want="2 2 "
+	[ -n "$share" ] && want="1 1 "
+	is "$got" "$want" "processes ${share:-own descriptors}: descriptors on the file per worker"
+	timeout -s KILL 30 "$PROCCOUNT" -T -b file --lock=ofd $share -i 3 -d 0 \
+	    -n 4 --delay=300ms -f shared-fd.txt >out 2>err &
+	run=$!
+	sleep 0.6
+	got=$(descriptors "$(pgrep -P $run -x proccount)")
+	wait $run
+	want=4
+	[ -n "$share" ] && want=1
+	is "$got" "$want" "threads ${share:-own descriptors}: descriptors on the file in the process"
+done
+
 # A thread that dies holding the lock.  Timed runs keep the others needing
 # the lock after the death, whatever the order the lock grants it in.
 pc -T --lock=mutex --crash=1000 -i 1 -d 1 -t 1s --json
