@@ -71,7 +71,7 @@ static const char usage_head[] =
 "                 [--share-fd] [--latency] [--json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads] [--format=table|csv|json]\n"
-"                       [--plot=file.svg]\n"
+"                       [--plot=file.svg] [-f path]\n"
 "       proccount -h | -V\n"
 "\n"
 "Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
