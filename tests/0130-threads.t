@@ -17,21 +17,6 @@ exact() {
 	    "0:(True, True, 'threads')" "$name: exact"
 }
 
-# truthful NAME ARGS...: whatever happened is reported as it happened.
-truthful() {
-	name=$1
-	shift
-	pc "$@" --json
-	valid_json
-	ok $? "$name: valid JSON"
-	case $rc in
-	0) is "$(json 'd["drift"] == 0 and d["correct"]')" True "$name: exit 0, no drift" ;;
-	1) is "$(json 'd["drift"] != 0 and not d["correct"]')" True "$name: exit 1, drift" ;;
-	*) fail "$name: exit $rc" ;;
-	esac
-	is "$(json 'd["final"] - d["expected"] == d["drift"] and d["expected"] == d["start"] + sum(w["updates"] * (1 if w["role"] == "inc" else -1) for w in d["workers"])')" \
-	    True "$name: drift is final minus what the workers did"
-}
 
 for kind in mutex sem spin atomic; do
 	for workers in "1 1" "2 2" "4 0" "3 5"; do

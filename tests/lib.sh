@@ -65,6 +65,25 @@ except ValueError:
 print(eval(sys.argv[1]))' "$1"
 }
 
+# truthful NAME ARGS...: runs proccount ARGS --json, where a race may or
+# may not lose updates, and checks that whatever happened is reported as it
+# happened: exit 0 exactly when there is no drift, 1 when there is, and the
+# drift is the final value less the start and what the workers did.
+truthful() {
+	name=$1
+	shift
+	pc "$@" --json
+	valid_json
+	ok $? "$name: valid JSON"
+	case $rc in
+	0) is "$(json 'd["drift"] == 0 and d["correct"]')" True "$name: exit 0, no drift" ;;
+	1) is "$(json 'd["drift"] != 0 and not d["correct"]')" True "$name: exit 1, drift" ;;
+	*) fail "$name: exit $rc" ;;
+	esac
+	is "$(json 'd["final"] - d["expected"] == d["drift"] and d["expected"] == d["start"] + sum(w["updates"] * (1 if w["role"] == "inc" else -1) for w in d["workers"])')" \
+	    True "$name: drift is final minus what the workers did"
+}
+
 # valid_json: whether ./out holds exactly one valid JSON object.
 valid_json() {
 	python3 -m json.tool out >/dev/null 2>&1
