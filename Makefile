@@ -10,12 +10,12 @@ LDLIBS	 = -lpthread -lm
 
 HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	procs/procs.h procs/shared.h histogram.h filelock/text.h \
-	shm/pause.h matrix/matrix.h matrix/plot.h
+	shm/pause.h matrix/matrix.h matrix/plot.h units.h
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
 	procs/procs.o procs/worker.o histogram.o filelock/filelock.o \
-	shm/shm.o matrix/matrix.o matrix/plot.o
+	shm/shm.o matrix/matrix.o matrix/plot.o units.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
-	tests/unit-locks tests/unit-judge
+	tests/unit-locks tests/unit-judge tests/unit-units
 
 all: proccount
 
@@ -40,11 +40,14 @@ tests/unit-histogram: tests/unit-histogram.c histogram.o tests/tap.h $(HDR)
 tests/unit-locks: tests/unit-locks.c tests/tap.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-locks.c $(LDLIBS)
 
-JUDGE_OBJ = judge.o report.o backends.o histogram.o \
+JUDGE_OBJ = judge.o report.o backends.o histogram.o units.o \
 	filelock/filelock.o shm/shm.o
 tests/unit-judge: tests/unit-judge.c tests/tap.h $(JUDGE_OBJ) $(HDR)
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-judge.c $(JUDGE_OBJ) \
 		$(LDLIBS)
+
+tests/unit-units: tests/unit-units.c units.o tests/tap.h units.h
+	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-units.c units.o $(LDLIBS)
 
 bench/floor: bench/floor.c filelock/text.h shm/pause.h clock.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ bench/floor.c $(LDLIBS)
