@@ -37,6 +37,25 @@ count_fits(long long start, const struct run *run)
 	    reachable(start, run->decrementers, run->iterations, -1));
 }
 
+/*
+ * A worker's updates per nanosecond from the run's start to its own end.
+ * Over a timed run every worker ends at the deadline, so the rates rank
+ * as the updates do; with -n each worker makes the same updates, and the
+ * rate is what shows that one had the lock to itself and ended early while
+ * another waited.  A worker with no end, a thread left stuck, ran until
+ * the run ended.
+ */
+static double
+worker_rate(const struct outcome *out, const struct worker_result *r)
+{
+	int64_t end = r->end_ns != 0 ? r->end_ns : out->started_ns +
+	    out->elapsed_ns;
+
+	if (r->done == 0 || end <= out->started_ns)
+		return 0;
+	return (double)r->done / (double)(end - out->started_ns);
+}
+
 void
 judge(const struct run *run, const struct outcome *out, long long start,
     const long long *final, struct verdict *v)
@@ -45,7 +64,7 @@ judge(const struct run *run, const struct outcome *out, long long start,
 	unsigned long long expected = (unsigned long long)start;
 	long long may_rise = 0, may_fall = 0;
 	long long rises = 0, falls = 0, lowest, highest;
-	double sum = 0, squares = 0;
+	double sum = 0, squares = 0, rate;
 	const char *why;
 	unsigned i;
 
@@ -79,11 +98,12 @@ judge(const struct run *run, const struct outcome *out, long long start,
 			v->fewest = r->done;
 		if (r->done > v->most)
 			v->most = r->done;
-		sum += (double)r->done;
-		squares += (double)r->done * (double)r->done;
+		rate = worker_rate(out, r);
+		sum += rate;
+		squares += rate * rate;
 	}
 	v->fairness = squares > 0 ? sum * sum / ((double)out->nworkers *
-	    squares) : 1.0;
+	    squares) : 0;
 	v->expected = (long long)expected;
 	/*
 	 * Left held after a death: the others were left waiting for it, or,

@@ -45,7 +45,9 @@ struct verdict {
 	long		 max_rss_kb;
 	uint64_t	 fewest;	/* updates of the least and most active */
 	uint64_t	 most;
-	double		 fairness;	/* Jain's index over workers' updates */
+	double		 fairness;	/* Jain's index over the workers' update
+					   rates, each from the start to its
+					   end; 0 when no update completed */
 };
 
 /* Whether a counted run from start stays within a 64-bit integer. */

@@ -5,12 +5,14 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "backends.h"
 #include "histogram.h"
 #include "report.h"
+#include "units.h"
 
 /* What the workers were, in the report's words and the JSON's. */
 static const char *
@@ -104,8 +106,13 @@ print_latency(FILE *to, const char *what, const struct histogram *h)
 {
 	struct summary s = summarize(h);
 
-	fprintf(to, "%s p50 %llu ns, p90 %llu, p99 %llu, p99.9 %llu, "
-	    "max %llu\n", what, s.p50, s.p90, s.p99, s.p999, s.max);
+	char p50[UNITS_LEN], p90[UNITS_LEN], p99[UNITS_LEN];
+	char p999[UNITS_LEN], max[UNITS_LEN];
+
+	fprintf(to, "%s p50 %s, p90 %s, p99 %s, p99.9 %s, max %s\n", what,
+	    units_time(p50, (double)s.p50), units_time(p90, (double)s.p90),
+	    units_time(p99, (double)s.p99), units_time(p999, (double)s.p999),
+	    units_time(max, (double)s.max));
 }
 
 void
@@ -142,16 +149,40 @@ ns_per_update(const struct outcome *out, const struct verdict *v)
 	return v->updates ? (double)out->elapsed_ns / (double)v->updates : 0;
 }
 
-/* A span of time with the unit that keeps it readable. */
+
+/*
+ * How evenly the workers fared: their updates, when they ended, and the
+ * fairness of their rates.  With -n every worker makes the same updates,
+ * and when each ended is what tells a worker that had the lock to itself.
+ */
 static void
-print_time(FILE *to, int64_t ns)
+print_per_worker(FILE *to, const struct outcome *out, const struct verdict *v)
 {
-	if (ns < 1000000)
-		fprintf(to, "%.0f us", (double)ns / 1e3);
-	else if (ns < 1000000000)
-		fprintf(to, "%.1f ms", (double)ns / 1e6);
+	char first[UNITS_LEN], last[UNITS_LEN];
+	int64_t end, earliest = INT64_MAX, latest = 0;
+	unsigned i;
+
+	if (v->updates == 0) {
+		fprintf(to, "per worker: no update completed\n");
+		return;
+	}
+	for (i = 0; i < out->nworkers; i++) {
+		end = out->workers[i].end_ns != 0 ? out->workers[i].end_ns -
+		    out->started_ns : out->elapsed_ns;
+		if (end < earliest)
+			earliest = end;
+		if (end > latest)
+			latest = end;
+	}
+	if (v->fewest == v->most)
+		fprintf(to, "per worker: %llu %s each", (unsigned long long)
+		    v->most, plural(v->most, "update", "updates"));
 	else
-		fprintf(to, "%.2f s", (double)ns / 1e9);
+		fprintf(to, "per worker: %llu to %llu updates",
+		    (unsigned long long)v->fewest, (unsigned long long)v->most);
+	fprintf(to, ", ended after %s to %s; fairness %.4f\n",
+	    units_time(first, (double)(earliest > 0 ? earliest : 0)),
+	    units_time(last, (double)(latest > 0 ? latest : 0)), v->fairness);
 }
 
 static bool
@@ -205,6 +236,7 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 {
 	const struct worker_result *dead = first_death(out);
 	unsigned i, stopped = 0, stuck = 0;
+	char span[UNITS_LEN];
 	const char *why;
 	bool held;
 
@@ -227,8 +259,8 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 		fprintf(to, "No update completed after, so the other workers "
 		    "were stopped\n");
 	else
-		fprintf(to, "The other workers gave up waiting after %.1f s "
-		    "(--timeout)\n", (double)run->timeout_ns / 1e9);
+		fprintf(to, "The other workers gave up waiting after %s "
+		    "(--timeout)\n", units_time(span, (double)run->timeout_ns));
 }
 
 /*
@@ -309,14 +341,15 @@ print_verdict(FILE *to, const struct counter *c, const struct verdict *v)
 static void
 print_stall(FILE *to, const struct run *run, const struct outcome *out)
 {
+	char stalled[UNITS_LEN], bound[UNITS_LEN];
 	unsigned i, stuck = 0;
 
 	for (i = 0; i < out->nworkers; i++)
 		stuck += out->workers[i].end == END_STUCK;
-	fprintf(to, "stalled: no update completed for %.2f s, though "
-	    "--timeout bounds every wait for the lock at %.2f s, so the run "
-	    "was ended", (double)out->stalled_ns / 1e9,
-	    (double)run->timeout_ns / 1e9);
+	fprintf(to, "stalled: no update completed for %s, though "
+	    "--timeout bounds every wait for the lock at %s, so the run "
+	    "was ended", units_time(stalled, (double)out->stalled_ns),
+	    units_time(bound, (double)run->timeout_ns));
 	if (stuck)
 		fprintf(to, "; a thread cannot be killed: %u %s left waiting "
 		    "until proccount exits", stuck, plural(stuck, "thread was",
@@ -362,7 +395,7 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 {
 	const char *as = run->threads ? " thread" : "";
 	struct histogram wait, hold;
-	char words[64], sentence[512];
+	char words[64], sentence[512], took[UNITS_LEN], each[UNITS_LEN];
 	unsigned i;
 
 	fprintf(to, "%s %s, %s: %u incrementer%s%s + %u decrementer%s%s",
@@ -373,7 +406,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, " x %llu updates\n",
 		    (unsigned long long)run->iterations);
 	else
-		fprintf(to, " for %.2f s\n", (double)run->duration_ns / 1e9);
+		fprintf(to, " for %s\n", units_time(took,
+		    (double)run->duration_ns));
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
 	for (i = 0; i < out->nworkers; i++) {
@@ -422,19 +456,20 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%llu updates before the %s\n",
 		    (unsigned long long)v->updates,
 		    out->end == RUN_DEADLOCK ? "deadlock" : "stall");
-	} else {
-		fprintf(to, "%llu updates in ", (unsigned long long)v->updates);
-		print_time(to, out->elapsed_ns);
-		fprintf(to, ": %.0f ns/update\n", ns_per_update(out, v));
-	}
+	} else if (v->updates == 0)
+		fprintf(to, "no update completed in %s\n",
+		    units_time(took, (double)out->elapsed_ns));
+	else
+		fprintf(to, "%llu updates in %s: %s/update\n",
+		    (unsigned long long)v->updates,
+		    units_time(took, (double)out->elapsed_ns),
+		    units_time(each, ns_per_update(out, v)));
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
 		print_latency(to, "lock wait:", &wait);
 		print_latency(to, "lock hold:", &hold);
 	}
-	fprintf(to, "per worker: %llu to %llu updates, fairness %.4f\n",
-	    (unsigned long long)v->fewest, (unsigned long long)v->most,
-	    v->fairness);
+	print_per_worker(to, out, v);
 	fprintf(to, "cpu %.2f s user, %.2f s system; peak RSS %ld KiB\n",
 	    v->user_s, v->system_s, v->max_rss_kb);
 	if (verbose) {
@@ -526,6 +561,16 @@ json_latency(FILE *to, const char *name, const struct histogram *h)
 	    s.samples, s.p50, s.p90, s.p99, s.p999, s.max);
 }
 
+/* A measure that means nothing when no update completed is null. */
+static void
+json_number_or_null(FILE *to, bool known, double value)
+{
+	if (known)
+		fprintf(to, "%.6f", value);
+	else
+		fputs("null", to);
+}
+
 void
 report_json(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v)
@@ -566,9 +611,9 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		json_string(to, c->why ? c->why : "cannot be read");
 	}
 	fprintf(to, ",\"landed\":%u,\"updates\":%llu,\"elapsed_s\":%.9f,"
-	    "\"ns_per_update\":%.6f", v->landed,
-	    (unsigned long long)v->updates, (double)out->elapsed_ns / 1e9,
-	    ns_per_update(out, v));
+	    "\"ns_per_update\":", v->landed, (unsigned long long)v->updates,
+	    (double)out->elapsed_ns / 1e9);
+	json_number_or_null(to, v->updates != 0, ns_per_update(out, v));
 	fprintf(to, ",\"crash\":");
 	if (run->crash_at != 0)
 		fprintf(to, "%llu", (unsigned long long)run->crash_at);
@@ -586,9 +631,10 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	    out->end == RUN_INTERRUPTED ? out->signal : 0);
 	fprintf(to, ",\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,"
 	    "\"max_rss_kb\":%ld,\"fairness\":{\"min\":%llu,\"max\":%llu,"
-	    "\"jain\":%.6f}", v->user_s, v->system_s, v->max_rss_kb,
-	    (unsigned long long)v->fewest, (unsigned long long)v->most,
-	    v->fairness);
+	    "\"jain\":", v->user_s, v->system_s, v->max_rss_kb,
+	    (unsigned long long)v->fewest, (unsigned long long)v->most);
+	json_number_or_null(to, v->updates != 0, v->fairness);
+	fputc('}', to);
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
 		fprintf(to, ",\"latency\":{");

@@ -23,6 +23,14 @@ for spec in "file flock" "file fcntl" "file ofd" "shm mutex" "shm atomic"; do
 done
 is "$(file_value counter.txt)" "$expected" "the file holds the exact count after a crash"
 
+# The text says who released a dead process's file lock: the kernel.
+for spec in "flock:flock lock" "fcntl:fcntl record lock" "ofd:OFD record lock"; do
+	pc -b file --lock="${spec%%:*}" --crash=3 -i 1 -d 1 -n 10
+	pid=$(sed -n 's/^worker \([0-9]*\) (inc) killed by signal 9 after 2 updates$/\1/p' out)
+	grep -qx "the kernel released the ${spec#*:} of worker $pid when it died" out
+	ok $? "${spec%%:*}: the text says the kernel released the dead worker's lock"
+done
+
 # The robust mutex: the next locker recovered it, and says so.
 # A timed run keeps the decrementer busy after the crash, so that it needs
 # the lock again whenever the crash comes: a mutex is not fair, and a

@@ -63,8 +63,15 @@ for spec in "file flock" "shm mutex" "shm spin" "shm atomic"; do
 done
 pc -b shm --lock=mutex -i 2 -d 2 -t 200ms
 is "$(head -n 1 out | sed 's/^shm [^,]*, //')" \
-    "robust mutex: 2 incrementers + 2 decrementers for 0.20 s" "the text names the duration"
-grep -q '^per worker: [0-9]* to [0-9]* updates, fairness [01]\.[0-9]*$' out
+    "robust mutex: 2 incrementers + 2 decrementers for 200.0 ms" "the text names the duration"
+grep -Eq '^per worker: ([0-9]+ to [0-9]+ updates|[0-9]+ updates each), ended after [0-9.]+ [mu]?s to [0-9.]+ [mu]?s; fairness [01]\.[0-9]{4}$' out
 ok $? "a timed run reports fairness"
+# Fairness is Jain's index of the rates, each worker's updates over the
+# time from the start to its end, with -n as with -t.
+for as in "" -T; do
+	pc -b shm --lock=mutex -i 2 -d 1 -n 20000 $as --json
+	is "$(json 'abs(d["fairness"]["jain"] - (lambda r: sum(r) ** 2 / len(r) / sum(x * x for x in r))([w["updates"] / w["ended_s"] for w in d["workers"]])) < 2e-3')" \
+	    True "-n ${as:-processes}: fairness is Jain's index of the update rates"
+done
 
 done_testing

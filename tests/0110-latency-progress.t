@@ -21,10 +21,16 @@ is "$(json 'd["latency"]["hold"]["p50_ns"] >= 2000000')" True \
 is "$(json 'd["latency"]["wait"]["max_ns"] >= 1000000')" True \
     "and someone waited for it"
 pc -b shm --lock=mutex -n 100 --latency
-grep -q '^lock wait: p50 [0-9]* ns, p90 [0-9]*, p99 [0-9]*, p99.9 [0-9]*, max [0-9]*$' out
-ok $? "the text report has the wait percentiles"
-grep -q '^lock hold: p50 ' out
+# Each percentile with its own unit: "p50 62.0 ns, ..., max 1.25 ms".
+t='[0-9][0-9.]* [nmu]*s'
+grep -Eq "^lock wait: p50 $t, p90 $t, p99 $t, p99\.9 $t, max $t\$" out
+ok $? "the text report has the wait percentiles, each with its unit"
+grep -Eq "^lock hold: p50 $t, p90 $t, p99 $t, p99\.9 $t, max $t\$" out
 ok $? "and the hold percentiles"
+# The text's hold times are the JSON's, in a unit a person reads.
+pc -b shm --lock=mutex -n 100 --delay=2ms --latency
+grep -Eq '^lock hold: p50 2\.[0-9][0-9] ms, ' out
+ok $? "--delay=2ms: the text's median hold reads 2.xx ms"
 pc -b shm --lock=atomic -n 100 --latency --json
 is "$(json 'd["latency"]["wait"]["samples"]')" 0 "atomic: no lock, no samples"
 pc -b shm --lock=mutex -n 100 --json

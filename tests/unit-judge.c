@@ -62,6 +62,24 @@ text_of(long long final, struct verdict *v)
 	return text;
 }
 
+/* The JSON report of the made-up outcome, judged with final. */
+static char *
+json_of(long long final, struct verdict *v)
+{
+	struct counter c = { .ops = run.backend };
+	char *text = NULL;
+	size_t size = 0;
+	FILE *to;
+
+	strcpy(c.name, "counter.txt");
+	judge(&run, &out, run.start, &final, v);
+	if ((to = open_memstream(&text, &size)) == NULL)
+		abort();
+	report_json(to, &run, &c, &out, v);
+	fclose(to);
+	return text;
+}
+
 static int
 has(const char *text, const char *line)
 {
@@ -220,7 +238,7 @@ main(void)
 	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "stalled: exit 4");
 	ok(has(text, "worker 101 (dec) made no progress after 10 updates, "
 	    "and was killed\nstalled: no update completed for 1.30 s, though "
-	    "--timeout bounds every wait for the lock at 0.30 s"),
+	    "--timeout bounds every wait for the lock at 300.0 ms"),
 	    "stalled: the text names the worker");
 	free(text);
 
@@ -268,6 +286,37 @@ main(void)
 	workers[1].done = 0;
 	text = text_of(10, &v);
 	ok(v.fairness == 0.5, "one worker did all: fairness 1/2");
+	free(text);
+
+	/*
+	 * With -n every worker makes the same updates: the fairness is of
+	 * their rates, so one that ended in half the time shows.
+	 */
+	made_up("shm", "mutex", 0, 2, 10);
+	out.started_ns = 1000;
+	workers[0].end_ns = 1000 + 500000;
+	workers[1].end_ns = 1000 + 1000000;
+	text = text_of(0, &v);
+	ok(v.fairness > 0.8999 && v.fairness < 0.9001,
+	    "-n: rates 2:1 make fairness 0.9");
+	ok(has(text, "\nper worker: 10 updates each, ended after 500.0 us to "
+	    "1.00 ms; fairness 0.9000\n"), "-n: when each ended, and fairness");
+	ok(has(text, "\n20 updates in 1.00 ms: 50.0 us/update\n"),
+	    "durations in a unit a person reads");
+	free(text);
+
+	/* No update completed: no time per update, no fairness. */
+	made_up("shm", "mutex", 0, 2, 0);
+	run.iterations = 10;
+	text = text_of(0, &v);
+	ok(has(text, "\nno update completed in 1.00 ms\n") &&
+	    has(text, "\nper worker: no update completed\n") &&
+	    !has(text, "/update") && !has(text, "fairness"),
+	    "no update: neither time per update nor fairness");
+	free(text);
+	text = json_of(0, &v);
+	ok(has(text, "\"ns_per_update\":null") &&
+	    has(text, "\"jain\":null}"), "no update: null in the JSON");
 	free(text);
 
 	/* A lock that excludes nobody says why, before the verdict. */
