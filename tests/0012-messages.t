@@ -1,0 +1,60 @@
+#!/bin/sh
+# What the two command lines say when they are misread: an option given a
+# value it does not take, an ambiguous abbreviation, a kind after a bare
+# --lock, a --timeout with nothing to wait for, bench in the wrong place,
+# --format and --json together; what -q prints in either format; which
+# backend a kind or a file chooses; and output that cannot be written.
+. "$(dirname "$0")/lib.sh"
+
+# bad MESSAGE ARGS...: exit 2, one line that holds MESSAGE, nothing else.
+bad() {
+	want=$1
+	shift
+	rm -f counter.txt
+	pc "$@"
+	is "$rc" 2 "exit 2 for: $*"
+	is "$(lines err)" 1 "one line on stderr for: $*"
+	grep -qF -- "$want" err
+	ok $? "the message says \"$want\" for: $*"
+	[ -s out ]
+	ok $((! $?)) "nothing on stdout for: $*"
+	[ ! -e counter.txt ]
+	ok $? "no counter file for: $*"
+}
+
+# Every option that takes no value says so, by its own name, in both
+# command lines; an abbreviation is named in full.
+for opt in force help json latency quiet share-fd threads verbose version; do
+	bad "proccount: option '--$opt' takes no value (try proccount --help)" \
+	    --$opt=1
+done
+bad "option '--json' takes no value" --json=yes
+bad "option '--help' takes no value" --help=
+bad "option '--json' takes no value" --jso=yes
+bad "option '--backend' needs a value" -n 10 --back
+for opt in help; do
+	bad "proccount bench: option '--$opt' takes no value (try proccount bench --help)" \
+	    bench --$opt=x
+done
+
+# An abbreviation of several options names them all; one of a single
+# option is that option.
+bad "proccount: option '--de' is ambiguous: --decrementers, --delay (try proccount --help)" \
+    --de=1
+bad "option '--d' is ambiguous: --decrementers, --delay, --duration" --d 1
+bad "option '--ver' is ambiguous: --verbose, --version" --ver
+bad "proccount bench: option '--f' is ambiguous: --file, --format (try proccount bench --help)" \
+    bench --f=x
+bad "unknown option '--delays'" --delays=1
+bad "unknown option '--=1'" --=1
+# A bad letter in a cluster after a long option is that letter.
+bad "unknown option '-x'" --json -xq
+pc --dec=0 --incr=2 --iter=10 --lo=mutex --js
+is "$rc:$(json 'd["incrementers"], d["decrementers"], d["iterations"], d["lock"]')" \
+    "0:(2, 0, 10, 'mutex')" "unique abbreviations are the options they begin"
+pc bench --lo=none --work=1 --dur=10ms --rep=1 --form=csv -b shm
+is "$rc:$(cut -d, -f1-4 out | tr '\n' ' ')" \
+    "0:backend,lock,as,workers shm,none,processes,1 " \
+    "bench: unique abbreviations are the options they begin"
+
+done_testing
