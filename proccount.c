@@ -152,16 +152,37 @@ struct settings {
 	bool		 verbose;
 };
 
+/*
+ * A word that is no option: the kind of a bare --lock before it, which
+ * takes its kind only after '=', or bench in the wrong place.
+ */
+static void __attribute__((noreturn))
+unexpected(const char *word, bool after_bare_lock)
+{
+	if (after_bare_lock)
+		cli_usage("unexpected argument '%s': write --lock=%s", word,
+		    word);
+	if (strcmp(word, "bench") == 0)
+		cli_usage("'bench' must come first: proccount bench "
+		    "[options]");
+	cli_usage("unexpected argument '%s'", word);
+}
+
 static void
 parse_options(int argc, char **argv, struct settings *s)
 {
 	const char *why;
+	bool bare_lock = false;		/* the option before was --lock alone */
 	int opt;
 
+	/* "-": words that are no option come back in their place, as 1. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":b:d:f:hi:l:n:qs:t:TvV", options,
-	    NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-:b:d:f:hi:l:n:qs:t:TvV",
+	    options, NULL)) != -1) {
 		switch (opt) {
+		case 1:
+			unexpected(optarg, bare_lock);
+			/* NOTREACHED */
 		case 'b':
 			s->backend = optarg;
 			break;
@@ -183,6 +204,9 @@ parse_options(int argc, char **argv, struct settings *s)
 			    option_name(opt), optarg, 0, MAX_WORKERS);
 			break;
 		case 'l':
+			if (optarg != NULL && *optarg == '\0')
+				cli_usage("--lock: no kind named; --lock alone, "
+				    "without '=', means the default kind");
 			s->lock = optarg != NULL ? optarg : "";
 			break;
 		case 'n':
@@ -240,13 +264,11 @@ parse_options(int argc, char **argv, struct settings *s)
 		default:
 			cli_bad_option(argv, opt, options);
 		}
+		bare_lock = opt == 'l' && optarg == NULL;
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--lock") == 0)
-			cli_usage("unexpected argument '%s': write "
-			    "--lock=%s", argv[optind], argv[optind]);
-		cli_usage("unexpected argument '%s'", argv[optind]);
-	}
+	/* Words after "--". */
+	if (optind < argc)
+		unexpected(argv[optind], false);
 }
 
 static void

@@ -57,4 +57,32 @@ is "$rc:$(cut -d, -f1-4 out | tr '\n' ' ')" \
     "0:backend,lock,as,workers shm,none,processes,1 " \
     "bench: unique abbreviations are the options they begin"
 
+# A bare --lock takes its kind only after '=': the word that follows it
+# is named, wherever the options after it are.
+bad "unexpected argument 'mutex': write --lock=mutex" --lock mutex
+bad "unexpected argument 'mutex': write --lock=mutex" --lock mutex -i 2
+bad "unexpected argument 'mutex': write --lock=mutex" -i 2 --lock mutex -d 1
+bad "unexpected argument 'mutex': write --lock=mutex" --lo mutex -n 10
+pc --lock -i 2 mutex
+is "$rc:$(cat err)" "2:proccount: unexpected argument 'mutex' (try proccount --help)" \
+    "a word that does not follow --lock gets no hint"
+pc --lock -- mutex
+is "$rc:$(cat err)" "2:proccount: unexpected argument 'mutex' (try proccount --help)" \
+    "nor one after --"
+
+# An empty kind is no kind; --lock without '=' is the default kind.
+bad "--lock: no kind named; --lock alone, without '=', means the default kind" --lock=
+bad "--lock: no kind named" -l ''
+bad "--lock: no kind named" -b file --lock=
+pc --lock -n 10 --json
+is "$rc:$(json 'd["backend"], d["lock"]')" "0:('shm', 'mutex')" "bare --lock: shm's default"
+pc -b file --lock -n 10 --json
+is "$rc:$(json 'd["backend"], d["lock"]')" "0:('file', 'flock')" "bare --lock: file's default"
+
+# bench is a command of its own, first or not at all.
+bad "proccount: 'bench' must come first: proccount bench [options] (try proccount --help)" \
+    -b shm bench -w 1,2
+bad "'bench' must come first" --lock=mutex bench
+bad "'bench' must come first" -- bench
+
 done_testing
