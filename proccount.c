@@ -289,6 +289,13 @@ check_settings(struct settings *s)
 		run->kind = cli_kind(&run->backend, "none");
 	else if (*s->lock == '\0')
 		run->kind = &run->backend->kinds[0];
+	/* The kind's record says whether it takes a lock to wait for. */
+	if (run->timeout_ns != 0 && s->lock == NULL)
+		cli_usage("--timeout bounds the wait for a lock, and a run "
+		    "without --lock has nothing to wait for");
+	if (run->timeout_ns != 0 && !kind_locks(run->kind))
+		cli_usage("--timeout bounds the wait for a lock, and --lock=%s "
+		    "has nothing to wait for", run->kind->name);
 	if (s->file_given && run->backend != &file_backend)
 		cli_usage("--file is for --backend=file; the %s backend "
 		    "names its own object", run->backend->name);

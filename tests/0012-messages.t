@@ -79,6 +79,17 @@ is "$rc:$(json 'd["backend"], d["lock"]')" "0:('shm', 'mutex')" "bare --lock: sh
 pc -b file --lock -n 10 --json
 is "$rc:$(json 'd["backend"], d["lock"]')" "0:('file', 'flock')" "bare --lock: file's default"
 
+# --timeout bounds the wait for a lock: none without one, none for a kind
+# that takes none.
+bad "--timeout bounds the wait for a lock, and a run without --lock has nothing to wait for" \
+    --timeout=1s
+bad "--timeout bounds the wait for a lock, and --lock=none has nothing to wait for" \
+    -b file --lock=none --timeout=1s
+bad "--lock=atomic has nothing to wait for" --lock=atomic --timeout=1s
+bad "--lock=none has nothing to wait for" -b shm -l none --timeout=1s
+pc --lock=sem -n 10 --timeout=1s --json
+is "$rc:$(json 'd["lock"]')" "0:sem" "--timeout with a lock runs"
+
 # bench is a command of its own, first or not at all.
 bad "proccount: 'bench' must come first: proccount bench [options] (try proccount --help)" \
     -b shm bench -w 1,2
