@@ -3,6 +3,7 @@
  * read or ends proccount with a usage error naming the option, the value
  * and what is wrong with it.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -105,6 +106,14 @@ cli_bad_option(char **argv, int opt, const struct option *options)
 	if (opt == ':')
 		cli_usage("option '-%c' needs a value", optopt);
 	cli_usage("unknown option '-%c'", optopt);
+}
+
+void
+cli_exit(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(EXIT_SYSTEM, "stdout");
+	exit(status);
 }
 
 uint64_t

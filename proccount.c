@@ -198,7 +198,7 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case 'h':
 			print_usage();
-			exit(EXIT_SUCCESS);
+			cli_exit(EXIT_SUCCESS);
 		case 'i':
 			s->run.incrementers = (unsigned)cli_count(
 			    option_name(opt), optarg, 0, MAX_WORKERS);
@@ -236,7 +236,7 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case 'V':
 			printf("proccount %s\n", VERSION);
-			exit(EXIT_SUCCESS);
+			cli_exit(EXIT_SUCCESS);
 		case OPT_CRASH:
 			s->run.crash_at = cli_count(option_name(opt), optarg,
 			    1, MAX_ITERATIONS);

@@ -225,7 +225,7 @@ parse_bench(int argc, char **argv, struct bench *b)
 			break;
 		case 'h':
 			fputs(bench_usage, stdout);
-			exit(EXIT_SUCCESS);
+			cli_exit(EXIT_SUCCESS);
 		case 'l':
 			locks = optarg;
 			break;
@@ -671,6 +671,14 @@ bench_main(int argc, char **argv)
 		print_csv(cells, n);
 	else
 		print_json(&b, cells, n);
+	/* Output that could not be written fails the bench: no chart. */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("stdout");
+		if (chart.to != NULL)
+			chart_abandon(&chart);
+		status = EXIT_SYSTEM;
+		goto out;
+	}
 	if (chart.to != NULL) {
 		plot_svg(chart.to, cells, n, b.counts, b.ncounts);
 		if (chart_commit(&chart) == -1) {

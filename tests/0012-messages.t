@@ -96,4 +96,27 @@ bad "proccount: 'bench' must come first: proccount bench [options] (try proccoun
 bad "'bench' must come first" --lock=mutex bench
 bad "'bench' must come first" -- bench
 
+# Output that cannot be written is a system error, one line, exit 3.
+if [ -w /dev/full ]; then
+	full() {
+		timeout -s KILL "$LIMIT" "$PROCCOUNT" "$@" >/dev/full 2>err
+		rc=$?
+		is "$rc:$(lines err):$(cat err)" \
+		    "3:1:proccount: stdout: No space left on device" \
+		    "stdout full: exit 3, one line, for: $*"
+	}
+	full --help
+	full -h
+	full --version
+	full -V
+	full -n 10 --lock
+	full -n 10 --lock --json
+	full bench --help
+	full bench -l none -b shm -w 1 -t 10ms -r 1
+	full bench -l none -b shm -w 1 -t 10ms -r 1 --plot=chart.svg
+	is "$(ls chart.svg* 2>/dev/null)" "" "a bench that could not print writes no chart"
+else
+	skip "no /dev/full to write to"
+fi
+
 done_testing
