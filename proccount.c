@@ -34,6 +34,7 @@ enum {
 	OPT_CRASH = 256,
 	OPT_DELAY,
 	OPT_FORCE,
+	OPT_FORMAT,
 	OPT_JSON,
 	OPT_LATENCY,
 	OPT_SHARE_FD,
@@ -48,6 +49,7 @@ static const struct option options[] = {
 	{ "duration",		required_argument,	NULL, 't' },
 	{ "file",		required_argument,	NULL, 'f' },
 	{ "force",		no_argument,		NULL, OPT_FORCE },
+	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "incrementers",	required_argument,	NULL, 'i' },
 	{ "iterations",		required_argument,	NULL, 'n' },
@@ -68,10 +70,11 @@ static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
-"                 [--share-fd] [--latency] [--json]\n"
+"                 [--share-fd] [--latency] [--json | --format=text|json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
-"                       [-r n] [--as=processes,threads] [--format=table|csv|json]\n"
-"                       [--plot=file.svg] [-f path]\n"
+"                       [-r n] [--as=processes,threads]\n"
+"                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
+"                       [-f path]\n"
 "       proccount -h | -V\n"
 "\n"
 "Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
@@ -98,7 +101,8 @@ static const char usage_tail[] =
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
 "      --latency            report lock wait and hold percentiles\n"
 "      --json               print the report as one JSON object\n"
-"  -q, --quiet              print nothing on success\n"
+"      --format=text|json   the report as text (default) or JSON (--json)\n"
+"  -q, --quiet              print nothing on success, in either format\n"
 "  -v, --verbose            add one line per worker\n"
 "  -h, --help               print this help\n"
 "  -V, --version            print the version\n"
@@ -145,6 +149,7 @@ struct settings {
 	struct run	 run;
 	const char	*backend;	/* as given, or NULL */
 	const char	*lock;		/* as given; "" for a bare --lock */
+	const char	*format;	/* as given, or NULL */
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 json;
@@ -248,6 +253,9 @@ parse_options(int argc, char **argv, struct settings *s)
 		case OPT_FORCE:
 			s->run.force = true;
 			break;
+		case OPT_FORMAT:
+			s->format = optarg;
+			break;
 		case OPT_JSON:
 			s->json = true;
 			break;
@@ -318,6 +326,17 @@ check_settings(struct settings *s)
 		run->iterations = 0;
 	if (s->quiet && s->verbose)
 		cli_usage("--quiet and --verbose: choose one");
+	if (s->format != NULL && strcmp(s->format, "csv") == 0)
+		cli_usage("--format=csv: a single run prints text or json; "
+		    "csv is for proccount bench");
+	if (s->format != NULL && strcmp(s->format, "text") != 0 &&
+	    strcmp(s->format, "json") != 0)
+		cli_usage("unknown format '%s': choose text or json",
+		    s->format);
+	if (s->json && s->format != NULL && strcmp(s->format, "text") == 0)
+		cli_usage("--json and --format=text: choose one");
+	if (s->format != NULL && strcmp(s->format, "json") == 0)
+		s->json = true;
 	if (!count_fits(run->start, run))
 		cli_usage("--start %lld with %llu updates a worker: the "
 		    "count could leave the range of a 64-bit integer",

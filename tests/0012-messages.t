@@ -32,7 +32,7 @@ bad "option '--json' takes no value" --json=yes
 bad "option '--help' takes no value" --help=
 bad "option '--json' takes no value" --jso=yes
 bad "option '--backend' needs a value" -n 10 --back
-for opt in help; do
+for opt in help json; do
 	bad "proccount bench: option '--$opt' takes no value (try proccount bench --help)" \
 	    bench --$opt=x
 done
@@ -43,6 +43,7 @@ bad "proccount: option '--de' is ambiguous: --decrementers, --delay (try proccou
     --de=1
 bad "option '--d' is ambiguous: --decrementers, --delay, --duration" --d 1
 bad "option '--ver' is ambiguous: --verbose, --version" --ver
+bad "option '--fo' is ambiguous: --force, --format" --fo
 bad "proccount bench: option '--f' is ambiguous: --file, --format (try proccount bench --help)" \
     bench --f=x
 bad "unknown option '--delays'" --delays=1
@@ -95,6 +96,51 @@ bad "proccount: 'bench' must come first: proccount bench [options] (try proccoun
     -b shm bench -w 1,2
 bad "'bench' must come first" --lock=mutex bench
 bad "'bench' must come first" -- bench
+
+# --format=json is --json, in both command lines; text is the default of a
+# single run, which has no CSV.
+pc --lock -n 10 --format=json
+valid_json
+ok $? "--format=json: one JSON object"
+is "$rc:$(json 'd["lock"], d["updates"]')" "0:('mutex', 20)" "--format=json: the report"
+pc --lock -n 10 --format=json --json
+is "$rc:$(json 'd["correct"]')" "0:True" "--format=json with --json agree"
+pc --lock -n 10 --format=text
+is "$rc:$(grep -c '^final 0, expected 0: correct$' out)" "0:1" "--format=text: the text report"
+bad "--format=csv: a single run prints text or json; csv is for proccount bench" \
+    --format=csv
+bad "unknown format 'table': choose text or json" --format=table
+bad "--json and --format=text: choose one" --json --format=text
+bad "--json and --format=text: choose one" --format=text --json
+pc bench -l none -b shm -w 1 -t 10ms -r 1 --json
+valid_json
+ok $? "bench --json: one JSON object"
+is "$rc:$(json '[(c["backend"], c["lock"], c["workers"]) for c in d["cells"]]')" \
+    "0:[('shm', 'none', 1)]" "bench --json: the cells"
+bad "proccount bench: --json and --format=csv: choose one" bench --json --format=csv
+bad "--json and --format=table: choose one" bench --format=table --json
+bad "unknown format 'text': choose table, csv or json" bench --format=text
+pc --help
+grep -q -- '--format=text|json' out
+ok $? "--help names --format"
+pc bench --help
+grep -q -- '--json ' out
+ok $? "bench --help names --json"
+
+# -q prints nothing on success, as text or JSON; any other outcome prints
+# the report in its format.  A semaphore whose only worker died holding it
+# is left held: exit 4, every time.
+pc --lock=mutex -n 100 -q --json
+is "$rc:$(cat out)" "0:" "-q --json, exact: nothing"
+pc --lock=mutex -n 100 -q
+is "$rc:$(cat out)" "0:" "-q, exact: nothing"
+pc --lock=sem --crash=1 -i 1 -d 0 -n 5 -q --json
+is "$rc" 4 "-q --json, lock left held: exit 4"
+valid_json
+ok $? "-q --json, lock left held: one JSON object"
+is "$(json 'd["abandoned"], d["correct"]')" "(True, True)" "-q --json: the report"
+pc --lock=sem --crash=1 -i 1 -d 0 -n 5 -q
+is "$rc:$(grep -c 'was left held by worker' out)" "4:1" "-q, lock left held: the text report"
 
 # Output that cannot be written is a system error, one line, exit 3.
 if [ -w /dev/full ]; then
