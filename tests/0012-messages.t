@@ -142,6 +142,18 @@ is "$(json 'd["abandoned"], d["correct"]')" "(True, True)" "-q --json: the repor
 pc --lock=sem --crash=1 -i 1 -d 0 -n 5 -q
 is "$rc:$(grep -c 'was left held by worker' out)" "4:1" "-q, lock left held: the text report"
 
+# A kind only files have, or a file, chooses the file backend.
+pc --lock=flock -n 10 --json
+is "$rc:$(json 'd["backend"], d["lock"], d["path"]')" "0:('file', 'flock', 'counter.txt')" \
+    "--lock=flock: the file backend"
+pc -l ofd -n 10 --json
+is "$rc:$(json 'd["backend"], d["lock"]')" "0:('file', 'ofd')" "-l ofd: the file backend"
+pc -f mine.txt --lock -n 10 --json
+is "$rc:$(json 'd["backend"], d["lock"], d["path"]'):$(file_value mine.txt)" \
+    "0:('file', 'flock', 'mine.txt'):0" "-f and a bare --lock: the file backend's default"
+bad "the file backend has no lock kind 'mutex'" -f mine.txt --lock=mutex
+bad "--file is for --backend=file" -b shm -f mine.txt
+
 # Output that cannot be written is a system error, one line, exit 3.
 if [ -w /dev/full ]; then
 	full() {
