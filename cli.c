@@ -3,6 +3,7 @@
  * read or ends proccount with a usage error naming the option, the value
  * and what is wrong with it.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -36,32 +37,83 @@ cli_usage(const char *fmt, ...)
 }
 
 /*
- * getopt_long leaves a long option's own value in optopt when it refuses
- * it, so a long option is named from the word as it was typed.
+ * The long option a word names, as getopt_long reads it: the option of
+ * that name, else the only one it begins; NULL when none does, and when
+ * several do, with *matches set to how many.
+ */
+static const struct option *
+long_option(const char *name, size_t len, const struct option *options,
+    int *matches)
+{
+	const struct option *o, *found = NULL;
+
+	*matches = 0;
+	for (o = options; o->name != NULL; o++) {
+		if (strncmp(o->name, name, len) != 0)
+			continue;
+		if (strlen(o->name) == len) {
+			*matches = 1;
+			return o;
+		}
+		found = o;
+		(*matches)++;
+	}
+	return *matches == 1 ? found : NULL;
+}
+
+/*
+ * getopt_long sets optopt to 0 for an unknown or ambiguous long option and
+ * to the option's own value when it refuses its value, so the long option
+ * is named from the word as it was typed.  A short option refused in the
+ * middle of a cluster leaves optind on the cluster, so the word before it
+ * is not the culprit: optopt, a character no long option has, says so.
  */
 void
 cli_bad_option(char **argv, int opt, const struct option *options)
 {
 	const char *word = argv[optind - 1];
 	const struct option *o;
-	size_t len;
+	char list[256];
+	size_t len, at;
+	int matches;
+	bool is_long = optopt == 0;
 
-	if (strncmp(word, "--", 2) == 0) {
+	for (o = options; o->name != NULL && !is_long; o++)
+		is_long = o->val == optopt;
+	if (is_long && strncmp(word, "--", 2) == 0 && word[2] != '\0') {
 		len = strcspn(word + 2, "=");
-		for (o = options; o->name != NULL; o++)
-			if (strlen(o->name) == len &&
-			    strncmp(o->name, word + 2, len) == 0)
-				break;
-		if (o->name != NULL && o->has_arg == no_argument &&
+		o = len != 0 ? long_option(word + 2, len, options, &matches) :
+		    NULL;
+		if (o != NULL && o->has_arg == no_argument &&
 		    word[2 + len] == '=')
 			cli_usage("option '--%s' takes no value", o->name);
-		if (o->name != NULL && opt == ':')
+		if (o != NULL && opt == ':')
 			cli_usage("option '--%s' needs a value", o->name);
-		cli_usage("unknown option '%.*s'", (int)len + 2, word);
+		if (o == NULL && len != 0 && matches > 1) {
+			list[0] = '\0';
+			for (at = 0, o = options; o->name != NULL &&
+			    at < sizeof(list); o++)
+				if (strncmp(o->name, word + 2, len) == 0)
+					at += (size_t)snprintf(list + at,
+					    sizeof(list) - at, "%s--%s",
+					    at == 0 ? "" : ", ", o->name);
+			cli_usage("option '%.*s' is ambiguous: %s",
+			    (int)len + 2, word, list);
+		}
+		cli_usage("unknown option '%.*s'", len != 0 ? (int)len + 2 :
+		    (int)strlen(word), word);
 	}
 	if (opt == ':')
 		cli_usage("option '-%c' needs a value", optopt);
 	cli_usage("unknown option '-%c'", optopt);
+}
+
+void
+cli_exit(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(EXIT_SYSTEM, "stdout");
+	exit(status);
 }
 
 uint64_t

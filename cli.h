@@ -1,7 +1,8 @@
 /*
  * What the two command lines, proccount's and proccount bench's, share:
- * one way to complain about usage, and the readers of numbers, durations,
- * backends and lock kinds that complain in the same words.
+ * one way to complain about usage, one way to end once stdout has what
+ * was printed, and the readers of numbers, durations, backends and lock
+ * kinds that complain in the same words.
  */
 #ifndef PROCCOUNT_CLI_H
 #define PROCCOUNT_CLI_H
@@ -22,6 +23,11 @@ void	cli_usage(const char *, ...)
 struct option;
 void	cli_bad_option(char **argv, int opt, const struct option *)
 	    __attribute__((noreturn));
+/*
+ * Exits with status once what was printed has reached stdout, or else
+ * with a message and exit status 3, as when stdout is a full disk.
+ */
+void	cli_exit(int status) __attribute__((noreturn));
 
 uint64_t cli_count(const char *option, const char *arg, uint64_t min,
 	    uint64_t max);

@@ -34,6 +34,7 @@ enum {
 	OPT_CRASH = 256,
 	OPT_DELAY,
 	OPT_FORCE,
+	OPT_FORMAT,
 	OPT_JSON,
 	OPT_LATENCY,
 	OPT_SHARE_FD,
@@ -48,6 +49,7 @@ static const struct option options[] = {
 	{ "duration",		required_argument,	NULL, 't' },
 	{ "file",		required_argument,	NULL, 'f' },
 	{ "force",		no_argument,		NULL, OPT_FORCE },
+	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "incrementers",	required_argument,	NULL, 'i' },
 	{ "iterations",		required_argument,	NULL, 'n' },
@@ -68,10 +70,11 @@ static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
-"                 [--share-fd] [--latency] [--json]\n"
+"                 [--share-fd] [--latency] [--json | --format=text|json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
-"                       [-r n] [--as=processes,threads] [--format=table|csv|json]\n"
-"                       [--plot=file.svg] [-f path]\n"
+"                       [-r n] [--as=processes,threads]\n"
+"                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
+"                       [-f path]\n"
 "       proccount -h | -V\n"
 "\n"
 "Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
@@ -98,7 +101,8 @@ static const char usage_tail[] =
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
 "      --latency            report lock wait and hold percentiles\n"
 "      --json               print the report as one JSON object\n"
-"  -q, --quiet              print nothing on success\n"
+"      --format=text|json   the report as text (default) or JSON (--json)\n"
+"  -q, --quiet              print nothing on success, in either format\n"
 "  -v, --verbose            add one line per worker\n"
 "  -h, --help               print this help\n"
 "  -V, --version            print the version\n"
@@ -145,6 +149,7 @@ struct settings {
 	struct run	 run;
 	const char	*backend;	/* as given, or NULL */
 	const char	*lock;		/* as given; "" for a bare --lock */
+	const char	*format;	/* as given, or NULL */
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 json;
@@ -152,16 +157,37 @@ struct settings {
 	bool		 verbose;
 };
 
+/*
+ * A word that is no option: the kind of a bare --lock before it, which
+ * takes its kind only after '=', or bench in the wrong place.
+ */
+static void __attribute__((noreturn))
+unexpected(const char *word, bool after_bare_lock)
+{
+	if (after_bare_lock)
+		cli_usage("unexpected argument '%s': write --lock=%s", word,
+		    word);
+	if (strcmp(word, "bench") == 0)
+		cli_usage("'bench' must come first: proccount bench "
+		    "[options]");
+	cli_usage("unexpected argument '%s'", word);
+}
+
 static void
 parse_options(int argc, char **argv, struct settings *s)
 {
 	const char *why;
+	bool bare_lock = false;		/* the option before was --lock alone */
 	int opt;
 
+	/* "-": words that are no option come back in their place, as 1. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":b:d:f:hi:l:n:qs:t:TvV", options,
-	    NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "-:b:d:f:hi:l:n:qs:t:TvV",
+	    options, NULL)) != -1) {
 		switch (opt) {
+		case 1:
+			unexpected(optarg, bare_lock);
+			/* NOTREACHED */
 		case 'b':
 			s->backend = optarg;
 			break;
@@ -177,12 +203,15 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case 'h':
 			print_usage();
-			exit(EXIT_SUCCESS);
+			cli_exit(EXIT_SUCCESS);
 		case 'i':
 			s->run.incrementers = (unsigned)cli_count(
 			    option_name(opt), optarg, 0, MAX_WORKERS);
 			break;
 		case 'l':
+			if (optarg != NULL && *optarg == '\0')
+				cli_usage("--lock: no kind named; --lock alone, "
+				    "without '=', means the default kind");
 			s->lock = optarg != NULL ? optarg : "";
 			break;
 		case 'n':
@@ -212,7 +241,7 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case 'V':
 			printf("proccount %s\n", VERSION);
-			exit(EXIT_SUCCESS);
+			cli_exit(EXIT_SUCCESS);
 		case OPT_CRASH:
 			s->run.crash_at = cli_count(option_name(opt), optarg,
 			    1, MAX_ITERATIONS);
@@ -223,6 +252,9 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case OPT_FORCE:
 			s->run.force = true;
+			break;
+		case OPT_FORMAT:
+			s->format = optarg;
 			break;
 		case OPT_JSON:
 			s->json = true;
@@ -240,13 +272,11 @@ parse_options(int argc, char **argv, struct settings *s)
 		default:
 			cli_bad_option(argv, opt, options);
 		}
+		bare_lock = opt == 'l' && optarg == NULL;
 	}
-	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--lock") == 0)
-			cli_usage("unexpected argument '%s': write "
-			    "--lock=%s", argv[optind], argv[optind]);
-		cli_usage("unexpected argument '%s'", argv[optind]);
-	}
+	/* Words after "--". */
+	if (optind < argc)
+		unexpected(argv[optind], false);
 }
 
 static void
@@ -267,6 +297,13 @@ check_settings(struct settings *s)
 		run->kind = cli_kind(&run->backend, "none");
 	else if (*s->lock == '\0')
 		run->kind = &run->backend->kinds[0];
+	/* The kind's record says whether it takes a lock to wait for. */
+	if (run->timeout_ns != 0 && s->lock == NULL)
+		cli_usage("--timeout bounds the wait for a lock, and a run "
+		    "without --lock has nothing to wait for");
+	if (run->timeout_ns != 0 && !kind_locks(run->kind))
+		cli_usage("--timeout bounds the wait for a lock, and --lock=%s "
+		    "has nothing to wait for", run->kind->name);
 	if (s->file_given && run->backend != &file_backend)
 		cli_usage("--file is for --backend=file; the %s backend "
 		    "names its own object", run->backend->name);
@@ -289,6 +326,17 @@ check_settings(struct settings *s)
 		run->iterations = 0;
 	if (s->quiet && s->verbose)
 		cli_usage("--quiet and --verbose: choose one");
+	if (s->format != NULL && strcmp(s->format, "csv") == 0)
+		cli_usage("--format=csv: a single run prints text or json; "
+		    "csv is for proccount bench");
+	if (s->format != NULL && strcmp(s->format, "text") != 0 &&
+	    strcmp(s->format, "json") != 0)
+		cli_usage("unknown format '%s': choose text or json",
+		    s->format);
+	if (s->json && s->format != NULL && strcmp(s->format, "text") == 0)
+		cli_usage("--json and --format=text: choose one");
+	if (s->format != NULL && strcmp(s->format, "json") == 0)
+		s->json = true;
 	if (!count_fits(run->start, run))
 		cli_usage("--start %lld with %llu updates a worker: the "
 		    "count could leave the range of a 64-bit integer",

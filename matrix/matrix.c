@@ -82,7 +82,8 @@ struct private_counter {
 static const char bench_usage[] =
 "usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
 "                       [--duration=duration] [--repeat=n] [--as=processes,threads]\n"
-"                       [--format=table|csv|json] [--plot=file.svg] [-f path]\n"
+"                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
+"                       [-f path]\n"
 "\n"
 "Timed runs of each lock kind at each worker count (half incrementers),\n"
 "repeated; prints the median run's ns/update, updates/s, lock wait p50 and\n"
@@ -95,6 +96,7 @@ static const char bench_usage[] =
 "  -r, --repeat=N           runs per row (default 3)\n"
 "      --as=processes,threads  what the workers are (default processes)\n"
 "      --format=FORMAT      table (default), csv or json\n"
+"      --json               the same as --format=json\n"
 "      --plot=FILE.svg      also write a chart of ns/update\n"
 "  -f, --file=PATH          the file backend's counter (default: a temporary\n"
 "                           file, removed at the end)\n"
@@ -191,7 +193,7 @@ choose_counts(struct bench *b, char *list)
 static void
 parse_bench(int argc, char **argv, struct bench *b)
 {
-	enum { OPT_AS = 256, OPT_FORMAT, OPT_PLOT };
+	enum { OPT_AS = 256, OPT_FORMAT, OPT_JSON, OPT_PLOT };
 	static const struct option options[] = {
 		{ "as",		required_argument,	NULL, OPT_AS },
 		{ "backend",	required_argument,	NULL, 'b' },
@@ -199,6 +201,7 @@ parse_bench(int argc, char **argv, struct bench *b)
 		{ "file",	required_argument,	NULL, 'f' },
 		{ "format",	required_argument,	NULL, OPT_FORMAT },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "lock",	required_argument,	NULL, 'l' },
 		{ "plot",	required_argument,	NULL, OPT_PLOT },
 		{ "repeat",	required_argument,	NULL, 'r' },
@@ -207,6 +210,8 @@ parse_bench(int argc, char **argv, struct bench *b)
 	};
 	char workers[] = "1,2,4,8";
 	char *locks = NULL, *counts = workers;
+	const char *format = NULL;
+	bool json = false;
 	int opt;
 
 	optind = 1;
@@ -225,7 +230,7 @@ parse_bench(int argc, char **argv, struct bench *b)
 			break;
 		case 'h':
 			fputs(bench_usage, stdout);
-			exit(EXIT_SUCCESS);
+			cli_exit(EXIT_SUCCESS);
 		case 'l':
 			locks = optarg;
 			break;
@@ -244,15 +249,10 @@ parse_bench(int argc, char **argv, struct bench *b)
 			cli_as(optarg, &b->as_processes, &b->as_threads);
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "table") == 0)
-				b->format = TABLE;
-			else if (strcmp(optarg, "csv") == 0)
-				b->format = CSV;
-			else if (strcmp(optarg, "json") == 0)
-				b->format = JSON;
-			else
-				cli_usage("unknown format '%s': choose table, "
-				    "csv or json", optarg);
+			format = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
 			break;
 		case OPT_PLOT:
 			if (*optarg == '\0')
@@ -265,6 +265,17 @@ parse_bench(int argc, char **argv, struct bench *b)
 	}
 	if (optind < argc)
 		cli_usage("unexpected argument '%s'", argv[optind]);
+	if (format == NULL || strcmp(format, "json") == 0)
+		b->format = format != NULL || json ? JSON : TABLE;
+	else if (strcmp(format, "table") == 0)
+		b->format = TABLE;
+	else if (strcmp(format, "csv") == 0)
+		b->format = CSV;
+	else
+		cli_usage("unknown format '%s': choose table, csv or json",
+		    format);
+	if (json && b->format != JSON)
+		cli_usage("--json and --format=%s: choose one", format);
 	if (b->path != NULL && b->backend != NULL && !b->backend->shares_fd)
 		cli_usage("--file is for the file backend");
 	choose_kinds(b, locks);
@@ -671,6 +682,14 @@ bench_main(int argc, char **argv)
 		print_csv(cells, n);
 	else
 		print_json(&b, cells, n);
+	/* Output that could not be written fails the bench: no chart. */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("stdout");
+		if (chart.to != NULL)
+			chart_abandon(&chart);
+		status = EXIT_SYSTEM;
+		goto out;
+	}
 	if (chart.to != NULL) {
 		plot_svg(chart.to, cells, n, b.counts, b.ncounts);
 		if (chart_commit(&chart) == -1) {
