@@ -3,8 +3,14 @@
  * workers (processes, threads) and each worker count, timed runs repeated
  * --repeat times; the median run by ns/update gives the row's figures, and
  * one more run with --latency gives the lock kinds' wait percentiles,
- * since recording them slows the lock down.  Prints a table, CSV or JSON,
- * and writes an SVG chart with --plot.
+ * since recording them slows the lock down; the fastest and the slowest
+ * runs give the spread.  Prints a table, CSV or JSON, and writes an SVG
+ * chart with --plot.  Each says what was measured on what: the CPU, the
+ * CPUs the bench may use, the kernel, the counter's filesystem, the runs.
+ *
+ * A table or CSV row is printed as soon as its cell is measured, so that
+ * an interrupted bench still shows what it measured; JSON, one object, is
+ * printed at the end, of the cells measured, and says whether that is all.
  *
  * bench makes nothing in the user's directory but the chart it is asked
  * for, and removes nothing it did not make: the file backend's counter
@@ -20,6 +26,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +35,11 @@
 #include "../cli.h"
 #include "../report.h"
 #include "../run.h"
+#include "../units.h"
+#include "machine.h"
 #include "matrix.h"
 #include "plot.h"
 
-#define MAX_REPEAT	100
 #define MAX_KINDS	16
 #define MAX_COUNTS	32
 
@@ -54,6 +62,8 @@ struct bench {
 	const char	*plot;
 	const char	*path;		/* --file, or the private counter */
 	bool		 quiet_progress;
+	struct machine	 machine;
+	char		 warning[512];	/* "" or what makes rows doubtful */
 };
 
 /*
@@ -368,6 +378,10 @@ measure(const struct bench *b, struct cell *c, size_t at, size_t cells)
 	}
 	qsort(samples, b->repeat, sizeof(samples[0]), by_speed);
 	c->ns_per_update = samples[(b->repeat - 1) / 2].ns_per_update;
+	c->ns_min = samples[0].ns_per_update;
+	c->ns_max = samples[b->repeat - 1].ns_per_update;
+	for (i = 0; i < b->repeat; i++)
+		c->run_ns[i] = samples[i].ns_per_update;
 	c->fairness = samples[(b->repeat - 1) / 2].fairness;
 	c->cpu_s = samples[(b->repeat - 1) / 2].cpu_s;
 	c->updates_per_s = c->ns_per_update > 0 ? 1e9 / c->ns_per_update : 0;
@@ -400,78 +414,194 @@ exactness(const struct cell *c, char *words, size_t size)
 		snprintf(words, size, "lost %lld", c->most_lost);
 }
 
-static void
-print_table(const struct cell *cells, size_t n)
+/* What the workers are, as --as would name them. */
+static const char *
+bench_as(const struct bench *b)
 {
-	char exact[32], p50[24], p99[24];
-	size_t i;
-
-	printf("%-7s %-7s %-9s %7s %11s %12s %9s %9s %8s %7s  %s\n",
-	    "backend", "lock", "as", "workers", "ns/update", "updates/s",
-	    "wait p50",
-	    "wait p99", "fairness", "cpu s", "exact");
-	for (i = 0; i < n; i++) {
-		const struct cell *c = &cells[i];
-
-		exactness(c, exact, sizeof(exact));
-		snprintf(p50, sizeof(p50), c->has_wait ? "%llu" : "-",
-		    (unsigned long long)c->wait_p50_ns);
-		snprintf(p99, sizeof(p99), c->has_wait ? "%llu" : "-",
-		    (unsigned long long)c->wait_p99_ns);
-		printf("%-7s %-7s %-9s %7u %11.1f %12.0f %9s %9s %8.4f %7.2f  "
-		    "%s\n", c->backend->name, c->kind->name, cell_as(c),
-		    c->workers, c->ns_per_update,
-		    c->updates_per_s, p50, p99, c->fairness, c->cpu_s, exact);
-	}
+	if (b->as_processes && b->as_threads)
+		return "processes,threads";
+	return b->as_threads ? "threads" : "processes";
 }
 
+/* Writes s as a JSON string: the CPU's name is whatever the kernel said. */
 static void
-print_csv(const struct cell *cells, size_t n)
+json_string(const char *s)
 {
-	size_t i;
-
-	printf("backend,lock,as,workers,incrementers,decrementers,runs,"
-	    "ns_per_update,updates_per_s,wait_p50_ns,wait_p99_ns,fairness,"
-	    "cpu_s,exact_runs,most_lost\n");
-	for (i = 0; i < n; i++) {
-		const struct cell *c = &cells[i];
-
-		printf("%s,%s,%s,%u,%u,%u,%u,%.6f,%.0f,", c->backend->name,
-		    c->kind->name, cell_as(c), c->workers,
-		    (c->workers + 1) / 2, c->workers / 2,
-		    c->runs, c->ns_per_update, c->updates_per_s);
-		if (c->has_wait)
-			printf("%llu,%llu,", (unsigned long long)c->wait_p50_ns,
-			    (unsigned long long)c->wait_p99_ns);
+	if (s == NULL || *s == '\0') {
+		fputs("null", stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
 		else
-			printf(",,");
-		printf("%.6f,%.3f,%u,%lld\n", c->fairness, c->cpu_s,
-		    c->exact_runs, c->most_lost);
+			putchar(*s);
 	}
+	putchar('"');
+}
+
+/*
+ * The CSV's leading comment lines, "# key: value", named as the JSON names
+ * them; a reader skips the lines that begin with '#'.
+ */
+static void
+print_csv_setup(const struct bench *b)
+{
+	const struct machine *m = &b->machine;
+
+	printf("# proccount bench\n");
+	printf("# cpu_model: %s\n", *m->cpu_model ? m->cpu_model : "unknown");
+	printf("# cpus: %ld\n# cpus_allowed: %ld\n", m->cpus_online,
+	    m->cpus_allowed);
+	printf("# system: %s %s\n# kernel: %s\n# arch: %s\n",
+	    m->host.sysname, m->host.release, m->host.release,
+	    m->host.machine);
+	if (m->has_counter && m->fs_known)
+		printf("# counter_fs: %s\n# counter_fs_magic: %#lx\n",
+		    *m->fs_type ? m->fs_type : "unknown", m->fs_magic);
+	else if (m->has_counter)
+		printf("# counter_fs: unknown\n# counter_fs_magic: unknown\n");
+	printf("# duration_s: %.6f\n# repeat: %u\n# as: %s\n",
+	    (double)b->duration_ns / 1e9, b->repeat, bench_as(b));
+	if (*b->warning != '\0')
+		printf("# warning: %s\n", b->warning);
+}
+
+/* What comes before the first row: the table's header, or CSV's. */
+static void
+print_header(const struct bench *b)
+{
+	if (b->format == TABLE)
+		printf("%-7s %-7s %-9s %7s %11s %9s %9s %12s %9s %9s %9s %9s  "
+		    "%s\n", "backend", "lock", "as", "workers", "per update",
+		    "min", "max", "updates/s", "wait p50", "wait p99",
+		    "fairness", "cpu time", "exact");
+	else if (b->format == CSV) {
+		print_csv_setup(b);
+		printf("backend,lock,as,workers,incrementers,decrementers,runs,"
+		    "ns_per_update,updates_per_s,wait_p50_ns,wait_p99_ns,"
+		    "fairness,cpu_s,exact_runs,most_lost,ns_per_update_min,"
+		    "ns_per_update_max\n");
+	}
+	fflush(stdout);
 }
 
 static void
-print_json(const struct bench *b, const struct cell *cells, size_t n)
+print_table_row(const struct cell *c)
 {
-	struct utsname host;
+	char exact[32], p50[UNITS_LEN], p99[UNITS_LEN], median[UNITS_LEN];
+	char fastest[UNITS_LEN], slowest[UNITS_LEN], cpu[UNITS_LEN];
+
+	exactness(c, exact, sizeof(exact));
+	if (c->has_wait) {
+		units_time(p50, (double)c->wait_p50_ns);
+		units_time(p99, (double)c->wait_p99_ns);
+	} else {
+		snprintf(p50, sizeof(p50), "-");
+		snprintf(p99, sizeof(p99), "-");
+	}
+	printf("%-7s %-7s %-9s %7u %11s %9s %9s %12.0f %9s %9s %9.4f %9s  "
+	    "%s\n", c->backend->name, c->kind->name, cell_as(c), c->workers,
+	    units_time(median, c->ns_per_update),
+	    units_time(fastest, c->ns_min), units_time(slowest, c->ns_max),
+	    c->updates_per_s, p50, p99, c->fairness,
+	    units_time(cpu, c->cpu_s * 1e9), exact);
+}
+
+static void
+print_csv_row(const struct cell *c)
+{
+	printf("%s,%s,%s,%u,%u,%u,%u,%.6f,%.0f,", c->backend->name,
+	    c->kind->name, cell_as(c), c->workers, (c->workers + 1) / 2,
+	    c->workers / 2, c->runs, c->ns_per_update, c->updates_per_s);
+	if (c->has_wait)
+		printf("%llu,%llu,", (unsigned long long)c->wait_p50_ns,
+		    (unsigned long long)c->wait_p99_ns);
+	else
+		printf(",,");
+	printf("%.6f,%.3f,%u,%lld,%.6f,%.6f\n", c->fairness, c->cpu_s,
+	    c->exact_runs, c->most_lost, c->ns_min, c->ns_max);
+}
+
+/* A cell just measured: its row now, whole, for whoever is reading. */
+static void
+print_row(const struct bench *b, const struct cell *c)
+{
+	if (!b->quiet_progress)
+		fputs("\r\033[K", stderr);
+	if (b->format == TABLE)
+		print_table_row(c);
+	else if (b->format == CSV)
+		print_csv_row(c);
+	fflush(stdout);
+}
+
+/*
+ * The JSON of the n cells measured, printed at the end whatever the end:
+ * "complete" says whether they are all, and "interrupted" names the
+ * signal that stopped the bench, "" if none did.
+ */
+static void
+print_json(const struct bench *b, const struct cell *cells, size_t n,
+    bool complete, const char *interrupted)
+{
+	const struct machine *m = &b->machine;
+	char system[sizeof(m->host.sysname) + sizeof(m->host.release)];
+	unsigned r;
 	size_t i;
 
-	if (uname(&host) == -1)
-		memset(&host, 0, sizeof(host));
-	printf("{\"duration_s\":%.6f,\"repeat\":%u,\"machine\":{\"system\":"
-	    "\"%s %s\",\"cpus\":%ld},\"cells\":[", (double)b->duration_ns /
-	    1e9, b->repeat, host.sysname, host.release,
-	    sysconf(_SC_NPROCESSORS_ONLN));
+	printf("{\"complete\":%s,\"interrupted\":", complete ? "true" :
+	    "false");
+	json_string(interrupted);
+	printf(",\"duration_s\":%.6f,\"repeat\":%u,\"as\":[%s%s%s],",
+	    (double)b->duration_ns / 1e9, b->repeat,
+	    b->as_processes ? "\"processes\"" : "",
+	    b->as_processes && b->as_threads ? "," : "",
+	    b->as_threads ? "\"threads\"" : "");
+	snprintf(system, sizeof(system), "%s %s", m->host.sysname,
+	    m->host.release);
+	printf("\"machine\":{\"cpu_model\":");
+	json_string(m->cpu_model);
+	printf(",\"cpus\":%ld,\"cpus_allowed\":%ld,\"system\":",
+	    m->cpus_online, m->cpus_allowed);
+	json_string(system);
+	printf(",\"kernel\":");
+	json_string(m->host.release);
+	printf(",\"arch\":");
+	json_string(m->host.machine);
+	printf("},\"counter_fs\":");
+	if (!m->has_counter)
+		printf("null");
+	else {
+		printf("{\"type\":");
+		json_string(m->fs_type);
+		if (m->fs_known)
+			printf(",\"magic\":\"%#lx\"}", m->fs_magic);
+		else
+			printf(",\"magic\":null}");
+	}
+	printf(",\"warnings\":[");
+	if (*b->warning != '\0')
+		json_string(b->warning);
+	printf("],\"cells\":[");
 	for (i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 
 		printf("%s{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
 		    "\"workers\":%u,\"incrementers\":%u,\"decrementers\":%u,"
 		    "\"runs\":%u,\"ns_per_update\":%.6f,"
+		    "\"ns_per_update_min\":%.6f,\"ns_per_update_max\":%.6f,"
 		    "\"updates_per_s\":%.0f,", i ? "," : "", c->backend->name,
 		    c->kind->name, cell_as(c), c->workers,
 		    (c->workers + 1) / 2, c->workers / 2, c->runs,
-		    c->ns_per_update, c->updates_per_s);
+		    c->ns_per_update, c->ns_min, c->ns_max, c->updates_per_s);
+		printf("\"runs_ns_per_update\":[");
+		for (r = 0; r < c->runs; r++)
+			printf("%s%.6f", r ? "," : "", c->run_ns[r]);
+		printf("],");
 		if (c->has_wait)
 			printf("\"wait_p50_ns\":%llu,\"wait_p99_ns\":%llu,",
 			    (unsigned long long)c->wait_p50_ns,
@@ -479,11 +609,80 @@ print_json(const struct bench *b, const struct cell *cells, size_t n)
 		else
 			printf("\"wait_p50_ns\":null,\"wait_p99_ns\":null,");
 		printf("\"fairness\":%.6f,\"cpu_s\":%.3f,\"exact\":%s,"
-		    "\"exact_runs\":%u,\"most_lost\":%lld}", c->fairness,
-		    c->cpu_s, c->exact_runs == c->runs ? "true" : "false",
-		    c->exact_runs, c->most_lost);
+		    "\"exact_runs\":%u,\"most_lost\":%lld,"
+		    "\"oversubscribed\":%s}", c->fairness, c->cpu_s,
+		    c->exact_runs == c->runs ? "true" : "false",
+		    c->exact_runs, c->most_lost,
+		    c->oversubscribed ? "true" : "false");
 	}
 	printf("]}\n");
+	fflush(stdout);
+}
+
+/*
+ * The warning for worker counts above the CPUs the bench may run on: such
+ * workers take turns, and their rows time the scheduler as well as the
+ * lock.  Leaves b->warning "" when there is none.
+ */
+static void
+oversubscription(struct bench *b)
+{
+	size_t i, over = 0, len = 0;
+	long cpus = b->machine.cpus_allowed;
+
+	b->warning[0] = '\0';
+	if (cpus <= 0)
+		return;
+	for (i = 0; i < b->ncounts; i++)
+		if (b->counts[i] > (unsigned long)cpus)
+			over++;
+	for (i = 0; i < b->ncounts && over > 0; i++) {
+		if (b->counts[i] <= (unsigned long)cpus)
+			continue;
+		len += snprintf(b->warning + len, sizeof(b->warning) - len,
+		    "%u%s", b->counts[i], over == 1 ? "" : over == 2 ?
+		    " and " : ", ");
+		over--;
+		if (len >= sizeof(b->warning))
+			len = sizeof(b->warning) - 1;
+	}
+	if (len == 0)
+		return;
+	snprintf(b->warning + len, sizeof(b->warning) - len, " workers "
+	    "outnumber the %ld CPU%s this process may run on: they take "
+	    "turns, so those rows time the scheduler too", cpus,
+	    cpus == 1 ? "" : "s");
+}
+
+/*
+ * The chart's caption, two lines: what it was measured on, and how.  The
+ * words of a person: durations in units_time's units.
+ */
+static void
+caption(const struct bench *b, char *on, char *how, size_t size)
+{
+	const struct machine *m = &b->machine;
+	const char *words = b->as_processes && b->as_threads ?
+	    "processes and as threads" : bench_as(b);
+	char each[UNITS_LEN], fs[64] = "";
+
+	if (m->has_counter && m->fs_known && *m->fs_type != '\0')
+		snprintf(fs, sizeof(fs), "; counter file on %s", m->fs_type);
+	else if (m->has_counter && m->fs_known)
+		snprintf(fs, sizeof(fs), "; counter file on filesystem %#lx",
+		    m->fs_magic);
+	snprintf(on, size, "%s, %ld CPU%s, %ld usable; %s %s %s%s",
+	    *m->cpu_model ? m->cpu_model : "unknown CPU", m->cpus_online,
+	    m->cpus_online == 1 ? "" : "s", m->cpus_allowed, m->host.sysname,
+	    m->host.release, m->host.machine, fs);
+	units_time(each, (double)b->duration_ns);
+	if (b->repeat == 1)
+		snprintf(how, size, "Workers as %s; each point one run of %s",
+		    words, each);
+	else
+		snprintf(how, size, "Workers as %s; each point the median of "
+		    "%u runs of %s, its bar from the fastest run to the "
+		    "slowest", words, b->repeat, each);
 }
 
 /* Opens the chart's temporary file, or the chart itself; see struct chart. */
@@ -635,7 +834,8 @@ bench_main(int argc, char **argv)
 	struct private_counter counter = { .dir = "" };
 	struct chart chart = { .to = NULL };
 	struct cell *cells;
-	size_t n, i, k, a, w;
+	char on[512], how[512], stopped_by[24] = "";
+	size_t n, i, k, a, w, done;
 	int status = 0, saved;
 
 	parse_bench(argc, argv, &b);
@@ -656,6 +856,10 @@ bench_main(int argc, char **argv)
 		}
 		b.path = counter.path;
 	}
+	machine_read(&b.machine, uses_file_backend(&b) ? b.path : NULL);
+	oversubscription(&b);
+	if (*b.warning != '\0')
+		warnx("%s", b.warning);
 	/* A kind's cells: by processes, then threads, then by count. */
 	for (k = 0, i = 0; k < b.nkinds; k++)
 		for (a = 0; a < 2; a++)
@@ -665,23 +869,42 @@ bench_main(int argc, char **argv)
 				cells[i].kind = b.kinds[k].kind;
 				cells[i].threads = a == 1;
 				cells[i].workers = b.counts[w];
+				cells[i].oversubscribed =
+				    b.machine.cpus_allowed > 0 &&
+				    (long)b.counts[w] > b.machine.cpus_allowed;
 			}
-	for (i = 0; i < n && status == 0; i++)
-		status = measure(&b, &cells[i], i, n);
+	print_header(&b);
+	for (done = 0; done < n; done++) {
+		if ((status = measure(&b, &cells[done], done, n)) != 0)
+			break;
+		print_row(&b, &cells[done]);
+		/* Nobody reads the rest: stop measuring it. */
+		if (ferror(stdout))
+			break;
+	}
 	if (!b.quiet_progress)
 		fputs("\r\033[K", stderr);
 	private_counter_remove(&counter);
+	if (status > 128 && sigabbrev_np(status - 128) != NULL)
+		snprintf(stopped_by, sizeof(stopped_by), "SIG%s",
+		    sigabbrev_np(status - 128));
+	else if (status > 128)
+		snprintf(stopped_by, sizeof(stopped_by), "signal %d",
+		    status - 128);
+	if (b.format == JSON)
+		print_json(&b, cells, done, status == 0, stopped_by);
+	if (*stopped_by != '\0') {
+		if (b.format == CSV)
+			printf("# interrupted: %s\n", stopped_by);
+		fflush(stdout);
+		warnx("bench interrupted by %s: %zu of %zu %s measured",
+		    stopped_by, done, n, n == 1 ? "row" : "rows");
+	}
 	if (status != 0) {
 		if (chart.to != NULL)
 			chart_abandon(&chart);
 		goto out;
 	}
-	if (b.format == TABLE)
-		print_table(cells, n);
-	else if (b.format == CSV)
-		print_csv(cells, n);
-	else
-		print_json(&b, cells, n);
 	/* Output that could not be written fails the bench: no chart. */
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warn("stdout");
@@ -691,7 +914,8 @@ bench_main(int argc, char **argv)
 		goto out;
 	}
 	if (chart.to != NULL) {
-		plot_svg(chart.to, cells, n, b.counts, b.ncounts);
+		caption(&b, on, how, sizeof(on));
+		plot_svg(chart.to, cells, n, b.counts, b.ncounts, on, how);
 		if (chart_commit(&chart) == -1) {
 			warn("%s", b.plot);
 			status = EXIT_SYSTEM;

@@ -11,6 +11,8 @@
 
 #include "../counter.h"
 
+#define MAX_REPEAT	100	/* runs a cell, at most */
+
 /* One lock kind at one worker count, over its repeated runs. */
 struct cell {
 	const struct backend *backend;
@@ -19,6 +21,9 @@ struct cell {
 	unsigned	 workers;
 	unsigned	 runs;
 	double		 ns_per_update;	/* the median run's */
+	double		 ns_min;	/* the fastest run's */
+	double		 ns_max;	/* the slowest run's */
+	double		 run_ns[MAX_REPEAT];	/* each run's, fastest first */
 	double		 updates_per_s;
 	double		 fairness;
 	double		 cpu_s;		/* user + system, all workers */
@@ -27,6 +32,7 @@ struct cell {
 	uint64_t	 wait_p99_ns;
 	unsigned	 exact_runs;	/* runs whose count was exact */
 	long long	 most_lost;	/* the largest |drift| of a run */
+	bool		 oversubscribed; /* more workers than usable CPUs */
 };
 
 int	bench_main(int, char **);

@@ -31,20 +31,24 @@ is "$(json 'all(0 < c["fairness"] <= 1 and c["cpu_s"] >= 0 for c in d["cells"])'
 is "$(json 'd["duration_s"], d["repeat"]')" "(0.05, 1)" "the settings"
 
 # A kind named without --backend runs where it is offered; none on both.
+# The CSV begins with "# key: value" lines of the setup; the rest is plain
+# CSV, which csv.txt holds.
 pc bench --lock=none -w 2 $tiny --format=csv
 is "$rc" 0 "bench csv: exit 0"
-is "$(head -n 1 out)" \
-    "backend,lock,as,workers,incrementers,decrementers,runs,ns_per_update,updates_per_s,wait_p50_ns,wait_p99_ns,fairness,cpu_s,exact_runs,most_lost" \
+grep -v '^#' out >csv.txt
+is "$(head -n 1 out)" "# proccount bench" "csv: the comment lines come first"
+is "$(head -n 1 csv.txt)" \
+    "backend,lock,as,workers,incrementers,decrementers,runs,ns_per_update,updates_per_s,wait_p50_ns,wait_p99_ns,fairness,cpu_s,exact_runs,most_lost,ns_per_update_min,ns_per_update_max" \
     "csv header"
-is "$(sed 1d out | cut -d, -f1-7 | tr '\n' ' ')" \
+is "$(sed 1d csv.txt | cut -d, -f1-7 | tr '\n' ' ')" \
     "file,none,processes,2,1,1,1 shm,none,processes,2,1,1,1 " "none runs on both backends"
-is "$(awk -F, '{ print NF }' out | sort -u)" 15 "every csv line has 15 fields"
-is "$(sed 1d out | python3 -c 'import csv, sys
+is "$(awk -F, '{ print NF }' csv.txt | sort -u)" 17 "every csv line has 17 fields"
+is "$(sed 1d csv.txt | python3 -c 'import csv, sys
 for row in csv.reader(sys.stdin):
     c = {"ns_per_update": float(row[7]), "updates_per_s": float(row[8])}
     print('"$inverse"')' | sort -u)" True "csv: updates/s is the inverse of ns/update"
-is "$(sed 1d out | cut -d, -f10,11 | sort -u)" "," "none has no wait percentiles"
-sed 1d out | while IFS=, read -r b l as w i dd r ns ups p50 p99 f cpu exact lost; do
+is "$(sed 1d csv.txt | cut -d, -f10,11 | sort -u)" "," "none has no wait percentiles"
+sed 1d csv.txt | while IFS=, read -r b l as w i dd r ns ups p50 p99 f cpu exact lost min max; do
 	if [ "$exact" = 1 ]; then [ "$lost" = 0 ]; else [ "$lost" -gt 0 ]; fi ||
 	    echo "inconsistent: $b $l exact=$exact lost=$lost"
 done >bad
@@ -52,12 +56,12 @@ is "$(cat bad)" "" "a lossy none row says how many it lost"
 
 # The backend alone chooses all its kinds.
 pc bench -b shm -w 1 $tiny --format=csv
-is "$(sed 1d out | cut -d, -f2 | tr '\n' ' ')" "mutex sem spin atomic none " \
+is "$(grep -v '^#' out | sed 1d | cut -d, -f2 | tr '\n' ' ')" "mutex sem spin atomic none " \
     "-b shm: every shm kind"
 pc bench -b file -l none,ofd -w 1 $tiny
 is "$rc" 0 "table: exit 0"
 is "$(head -n 1 out | tr -s ' ')" \
-    "backend lock as workers ns/update updates/s wait p50 wait p99 fairness cpu s exact" \
+    "backend lock as workers per update min max updates/s wait p50 wait p99 fairness cpu time exact" \
     "table header"
 is "$(sed 1d out | awk '{ print $1, $2, $3, $4, $NF }' | tr '\n' ';')" \
     "file none processes 1 yes;file ofd processes 1 yes;" "table rows"

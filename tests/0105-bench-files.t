@@ -94,7 +94,7 @@ is "$rc:$(cat err)" "3:proccount: .: Is a directory" "a directory as the chart: 
 mkdir empty
 cd empty
 pc bench -l flock,none -b file $tiny --format=csv
-is "$rc:$(sed 1d out | cut -d, -f1,2 | tr '\n' ' ')" "0:file,flock file,none " \
+is "$rc:$(grep -v '^#' out | sed 1d | cut -d, -f1,2 | tr '\n' ' ')" "0:file,flock file,none " \
     "bench with the file backend: exit 0"
 is "$(holds .)" "err out " "nothing made in the current directory"
 is "$(holds "$TMPDIR")" "" "its private directory is removed"
