@@ -2,6 +2,7 @@
 
     docs-examples.py --tap [--proccount BIN] FILE...
     docs-examples.py --print [--proccount BIN] [FILE[:LINE]...]
+    docs-examples.py --update [--proccount BIN] [FILE[:LINE]...]
 
 --tap (tests/0160-docs.t) runs every documented command and prints one
 TAP line for each: ok when what the program prints has the shape of what
@@ -913,13 +914,58 @@ def show(picks, runner, top):
     return 0
 
 
+def roff_line(text):
+    """A printed line as a line of a manual's literal display."""
+    text = text.replace("\\", "\\e")
+    return "\\&" + text if text.startswith((".", "'")) else text
+
+
+def update(picks, runner, top):
+    """--update: each differing example's output replaced by the printed
+    one, as --print shows it.  An output with a '...' elision is left for a
+    person to cut again, and said so."""
+    for path, lines in picks:
+        displays = [d for d in read_displays(path, os.path.relpath(path, top))
+                    if not d.commands_only and (not lines or any(
+                        d.first <= n <= d.last for n in lines))]
+        edits = []
+        for display, results in run_all(runner, displays):
+            for command, (reason, result) in zip(display.commands, results):
+                if reason is not None:
+                    continue
+                why, _ = judge(runner, command, result)
+                if why is None:
+                    continue
+                if any(t.strip() == "..." for _, t in command.output):
+                    print("%s: elided, update it by hand" % command.where())
+                    continue
+                printed = result[1].split("\n")
+                if printed and printed[-1] == "":
+                    printed.pop()
+                if path.endswith(".1"):
+                    printed = [roff_line(t) for t in printed]
+                if command.output:
+                    first, last = command.output[0][0], command.output[-1][0]
+                else:
+                    first = command.line + command.text.count("\n") + 1
+                    last = first - 1
+                edits.append((first, last, printed))
+                print("%s: updated" % command.where())
+        text = open(path, encoding="utf-8").read().split("\n")
+        for first, last, printed in sorted(edits, reverse=True):
+            text[first - 1:last] = printed
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(text))
+    return 0
+
+
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     top = os.path.dirname(here)
     mode, binary, args = None, os.path.join(top, "proccount"), []
     while argv:
         arg = argv.pop(0)
-        if arg in ("--tap", "--print"):
+        if arg in ("--tap", "--print", "--update"):
             mode = arg
         elif arg == "--proccount" and argv:
             binary = argv.pop(0)
@@ -952,6 +998,8 @@ def main(argv):
     try:
         if mode == "--tap":
             return tap([p for p, _ in picks], runner, top)
+        if mode == "--update":
+            return update(picks, runner, top)
         try:
             return show(picks, runner, top)
         except BrokenPipeError:
