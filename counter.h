@@ -59,6 +59,13 @@ struct lock_kind {
 	int	(*run)(void *handle, struct worker *);
 };
 
+/* Where the workers run: --pin. */
+enum pin {
+	PIN_NONE,		/* wherever the scheduler puts them */
+	PIN_SPREAD,		/* worker k on the k-th CPU proccount may use,
+				   round-robin */
+};
+
 /* Everything the command line decided; filled once by proccount.c. */
 struct run {
 	const struct backend *backend;
@@ -78,6 +85,7 @@ struct run {
 	bool		 latency;	/* record wait and hold times */
 	bool		 threads;	/* workers are threads, not processes */
 	bool		 share_fd;	/* every worker uses one open file */
+	enum pin	 pin;
 };
 
 /*
@@ -114,6 +122,9 @@ enum update_error {
 	UPDATE_CORRUPT,		/* the counter holds no valid number */
 	UPDATE_REPLACED,	/* the counter file is no longer the one created */
 	UPDATE_TIMEOUT,		/* the wait for the lock expired */
+	UPDATE_PIN,		/* --pin: the worker could not be moved to
+				   its CPU (slot's cpu), or not learn which
+				   CPUs it may use (cpu -1) */
 };
 
 /*
@@ -130,6 +141,9 @@ struct slot {
 	int		 error_errno;
 	uint32_t	 recovered;	/* times it took the lock from a dead owner */
 	uint32_t	 span;		/* updates that one mid-update mark covers */
+	int		 cpu;		/* where it was after its updates, or,
+					   with UPDATE_PIN, where it was to go;
+					   -1: unknown */
 	/* CLOCK_MONOTONIC, after the gate opened; atomic, since a thread
 	 * left waiting is never joined, yet its start is read. */
 	_Atomic int64_t	 start_ns;

@@ -376,6 +376,9 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, " for %.2f s\n", (double)run->duration_ns / 1e9);
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
+	if (run->pin == PIN_SPREAD)
+		fprintf(to, "pinned: each worker kept on one CPU, in turn over "
+		    "those proccount may use (--pin=spread)\n");
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
@@ -442,10 +445,13 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 			const struct worker_result *r = &out->workers[i];
 
 			describe_end(r, words, sizeof(words));
-			fprintf(to, "worker %ld %s: %llu updates, %s, "
-			    "%.2f s user, %.2f s system\n", (long)r->pid,
-			    role(r), (unsigned long long)r->done, words,
-			    r->user_s, r->system_s);
+			fprintf(to, "worker %ld %s: %llu updates, %s, ",
+			    (long)r->pid, role(r), (unsigned long long)r->done,
+			    words);
+			if (r->cpu >= 0)
+				fprintf(to, "on CPU %d, ", r->cpu);
+			fprintf(to, "%.2f s user, %.2f s system\n", r->user_s,
+			    r->system_s);
 		}
 	}
 }
@@ -536,8 +542,10 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	unsigned i;
 
 	fprintf(to, "{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
-	    "\"share_fd\":%s,\"excludes\":%s,\"gap\":", run->backend->name,
-	    run->kind->name, workers_as(run), run->share_fd ? "true" : "false",
+	    "\"share_fd\":%s,\"pin\":\"%s\",\"excludes\":%s,\"gap\":",
+	    run->backend->name, run->kind->name, workers_as(run),
+	    run->share_fd ? "true" : "false",
+	    run->pin == PIN_SPREAD ? "spread" : "none",
 	    kind_locks(run->kind) && !gap ? "true" : "false");
 	if (gap)
 		json_string(to, sentence);
@@ -605,11 +613,15 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%s{\"pid\":%ld,\"role\":\"%s\",\"updates\":%llu,"
 		    "\"end\":\"%s\",\"recovered\":%u,\"unsure\":%u,"
 		    "\"began_s\":%.6f,\"ended_s\":%.6f,"
-		    "\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f}",
+		    "\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,\"cpu\":",
 		    i ? "," : "", (long)r->pid, role(r),
 		    (unsigned long long)r->done, words, r->recovered,
 		    r->unsure, since(out, r->start_ns), since(out, r->end_ns),
 		    r->user_s, r->system_s);
+		if (r->cpu >= 0)
+			fprintf(to, "%d}", r->cpu);
+		else
+			fputs("null}", to);
 	}
 	fprintf(to, "]}\n");
 }

@@ -53,6 +53,7 @@ struct bench {
 	enum format	 format;
 	const char	*plot;
 	const char	*path;		/* --file, or the private counter */
+	enum pin	 pin;
 	bool		 quiet_progress;
 };
 
@@ -82,7 +83,8 @@ struct private_counter {
 static const char bench_usage[] =
 "usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
 "                       [--duration=duration] [--repeat=n] [--as=processes,threads]\n"
-"                       [--format=table|csv|json] [--plot=file.svg] [-f path]\n"
+"                       [--format=table|csv|json] [--pin=spread|none]\n"
+"                       [--plot=file.svg] [-f path]\n"
 "\n"
 "Timed runs of each lock kind at each worker count (half incrementers),\n"
 "repeated; prints the median run's ns/update, updates/s, lock wait p50 and\n"
@@ -95,6 +97,8 @@ static const char bench_usage[] =
 "  -r, --repeat=N           runs per row (default 3)\n"
 "      --as=processes,threads  what the workers are (default processes)\n"
 "      --format=FORMAT      table (default), csv or json\n"
+"      --pin=spread|none    worker k on the k-th CPU, or where the scheduler\n"
+"                           puts it (default none)\n"
 "      --plot=FILE.svg      also write a chart of ns/update\n"
 "  -f, --file=PATH          the file backend's counter (default: a temporary\n"
 "                           file, removed at the end)\n"
@@ -191,7 +195,7 @@ choose_counts(struct bench *b, char *list)
 static void
 parse_bench(int argc, char **argv, struct bench *b)
 {
-	enum { OPT_AS = 256, OPT_FORMAT, OPT_PLOT };
+	enum { OPT_AS = 256, OPT_FORMAT, OPT_PIN, OPT_PLOT };
 	static const struct option options[] = {
 		{ "as",		required_argument,	NULL, OPT_AS },
 		{ "backend",	required_argument,	NULL, 'b' },
@@ -200,6 +204,7 @@ parse_bench(int argc, char **argv, struct bench *b)
 		{ "format",	required_argument,	NULL, OPT_FORMAT },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "lock",	required_argument,	NULL, 'l' },
+		{ "pin",	required_argument,	NULL, OPT_PIN },
 		{ "plot",	required_argument,	NULL, OPT_PLOT },
 		{ "repeat",	required_argument,	NULL, 'r' },
 		{ "workers",	required_argument,	NULL, 'w' },
@@ -253,6 +258,9 @@ parse_bench(int argc, char **argv, struct bench *b)
 			else
 				cli_usage("unknown format '%s': choose table, "
 				    "csv or json", optarg);
+			break;
+		case OPT_PIN:
+			b->pin = cli_pin(optarg);
 			break;
 		case OPT_PLOT:
 			if (*optarg == '\0')
@@ -332,6 +340,7 @@ measure(const struct bench *b, struct cell *c, size_t at, size_t cells)
 		.incrementers = (c->workers + 1) / 2,
 		.decrementers = c->workers / 2,
 		.duration_ns = b->duration_ns,
+		.pin = b->pin,
 	};
 	struct sample samples[MAX_REPEAT] = { { 0, 0, 0 } };
 	struct histogram wait, hold;
@@ -447,10 +456,11 @@ print_json(const struct bench *b, const struct cell *cells, size_t n)
 
 	if (uname(&host) == -1)
 		memset(&host, 0, sizeof(host));
-	printf("{\"duration_s\":%.6f,\"repeat\":%u,\"machine\":{\"system\":"
-	    "\"%s %s\",\"cpus\":%ld},\"cells\":[", (double)b->duration_ns /
-	    1e9, b->repeat, host.sysname, host.release,
-	    sysconf(_SC_NPROCESSORS_ONLN));
+	printf("{\"duration_s\":%.6f,\"repeat\":%u,\"pin\":\"%s\","
+	    "\"machine\":{\"system\":\"%s %s\",\"cpus\":%ld},\"cells\":[",
+	    (double)b->duration_ns / 1e9, b->repeat,
+	    b->pin == PIN_SPREAD ? "spread" : "none", host.sysname,
+	    host.release, sysconf(_SC_NPROCESSORS_ONLN));
 	for (i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 

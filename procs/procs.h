@@ -47,6 +47,9 @@ struct worker_result {
 	int		 error;		/* enum update_error */
 	int		 error_errno;
 	uint32_t	 recovered;
+	int		 cpu;		/* where it was after its updates; with
+					   UPDATE_PIN, where it was to go; -1:
+					   unknown */
 	int64_t		 start_ns;
 	int64_t		 end_ns;
 	double		 user_s;
