@@ -11,6 +11,7 @@
 #include "backends.h"
 #include "histogram.h"
 #include "report.h"
+#include "units.h"
 
 /* What the workers were, in the report's words and the JSON's. */
 static const char *
@@ -103,9 +104,13 @@ static void
 print_latency(FILE *to, const char *what, const struct histogram *h)
 {
 	struct summary s = summarize(h);
+	char p50[UNITS_LEN], p90[UNITS_LEN], p99[UNITS_LEN], p999[UNITS_LEN],
+	    max[UNITS_LEN];
 
-	fprintf(to, "%s p50 %llu ns, p90 %llu, p99 %llu, p99.9 %llu, "
-	    "max %llu\n", what, s.p50, s.p90, s.p99, s.p999, s.max);
+	fprintf(to, "%s p50 %s, p90 %s, p99 %s, p99.9 %s, max %s\n", what,
+	    units_time(p50, (double)s.p50), units_time(p90, (double)s.p90),
+	    units_time(p99, (double)s.p99), units_time(p999, (double)s.p999),
+	    units_time(max, (double)s.max));
 }
 
 void
@@ -140,6 +145,37 @@ static double
 ns_per_update(const struct outcome *out, const struct verdict *v)
 {
 	return v->updates ? (double)out->elapsed_ns / (double)v->updates : 0;
+}
+
+/*
+ * What timing the updates added to the run, as far as it can be known:
+ * the cost of timing one, measured alone before the run, times the updates
+ * timed, spread over all of them.  A contended lock can pass on more than
+ * that; see the manual.
+ */
+static double
+timing_cost(const struct outcome *out, const struct histogram *wait,
+    const struct verdict *v)
+{
+	return v->updates ? out->timing.sample_ns *
+	    (double)histogram_total(wait) / (double)v->updates : 0;
+}
+
+static void
+print_timing(FILE *to, const struct outcome *out, const struct histogram *wait,
+    const struct verdict *v)
+{
+	double cost = timing_cost(out, wait, v), per = ns_per_update(out, v);
+	char each[UNITS_LEN], added[UNITS_LEN];
+
+	fprintf(to, "timed: 1 update in %u, %llu in all, by %s at %s each; "
+	    "about %s an update", out->timing.every,
+	    (unsigned long long)histogram_total(wait),
+	    out->timing.tsc ? "the TSC" : "clock_gettime",
+	    units_time(each, out->timing.sample_ns), units_time(added, cost));
+	if (per > 0)
+		fprintf(to, " (%.1f%%)", 100 * cost / per);
+	fputc('\n', to);
 }
 
 /* A span of time with the unit that keeps it readable. */
@@ -432,8 +468,13 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	}
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
-		print_latency(to, "lock wait:", &wait);
-		print_latency(to, "lock hold:", &hold);
+		if (kind_locks(run->kind)) {
+			print_latency(to, "lock wait:", &wait);
+			print_latency(to, "lock hold:", &hold);
+			print_timing(to, out, &wait, v);
+		} else
+			fprintf(to, "lock wait and hold: none, there is no "
+			    "lock\n");
 	}
 	fprintf(to, "per worker: %llu to %llu updates, fairness %.4f\n",
 	    (unsigned long long)v->fewest, (unsigned long long)v->most,
@@ -599,7 +640,11 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	    v->fairness);
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
-		fprintf(to, ",\"latency\":{");
+		fprintf(to, ",\"latency\":{\"every\":%u,\"clock\":\"%s\","
+		    "\"sample_ns\":%.3f,\"added_ns_per_update\":%.3f,",
+		    out->timing.every, out->timing.tsc ? "tsc" :
+		    "clock_gettime", out->timing.sample_ns,
+		    timing_cost(out, &wait, v));
 		json_latency(to, "wait", &wait);
 		fputc(',', to);
 		json_latency(to, "hold", &hold);

@@ -645,6 +645,9 @@ procs_run(const struct run *run, struct counter *c,
 	watch.shared->workers = n;
 	for (i = 0; i < n; i++)
 		watch.shared->slots[i].cpu = -1;
+	if (run->latency && timing_calibrate(run, &watch.shared->timing) == -1)
+		goto fail;
+	out->timing = watch.shared->timing;
 	out->workers = calloc(n, sizeof(*out->workers));
 	watch.starts = starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));

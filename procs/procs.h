@@ -59,6 +59,17 @@ struct worker_result {
 	const struct histogram *hold;
 };
 
+/* With --latency: how the workers timed their updates. */
+struct timing {
+	bool		 tsc;		/* by the TSC, else by CLOCK_MONOTONIC */
+	double		 ns_per_tick;
+	uint64_t	 read_ticks;	/* the least between two reads in a row,
+					   taken off every span timed */
+	uint32_t	 every;		/* a worker timed one update in every
+					   this many */
+	double		 sample_ns;	/* what timing one costs, alone */
+};
+
 struct outcome {
 	enum run_end	 end;
 	int		 signal;	/* RUN_INTERRUPTED: which one */
@@ -74,6 +85,7 @@ struct outcome {
 	 * had died, and the backend found the lock still held.
 	 */
 	bool		 left_held;
+	struct timing	 timing;	/* with --latency */
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
 };
@@ -92,5 +104,8 @@ int	procs_signal_within(int64_t ns);
 int	procs_run(const struct run *, struct counter *, const struct progress *,
 	    struct outcome *);
 void	procs_free(struct outcome *);
+
+uint32_t timing_every(const struct run *);
+int	timing_calibrate(const struct run *, struct timing *);
 
 #endif

@@ -122,9 +122,10 @@ work(struct worker_start *start,
 		.crash_at = start->index == 0 ? run->crash_at : 0,
 		.delay_ns = run->delay_ns,
 		.timeout_ns = run->timeout_ns,
-		.latency = run->latency,
+		.sample_at = UINT64_MAX,
 		.die = die,
 	};
+	const struct timing *timing = &start->shared->timing;
 	void **handle = &start->handle;
 	unsigned cpus;
 	int error, cpu;
@@ -133,6 +134,16 @@ work(struct worker_start *start,
 	slot->pid = gettid();
 	slot->delta = w.delta;
 	slot->span = 1;
+	if (run->latency) {
+		w.tsc = timing->tsc;
+		w.ns_per_tick = timing->ns_per_tick;
+		w.read_ticks = timing->read_ticks;
+		w.sample_every = timing->every;
+		/* Never 0, and another for each worker and each run. */
+		w.sample_seed = (uint32_t)(clock_ns() ^ (start->index + 1) *
+		    2654435761u) | 1;
+		w.sample_at = w.sample_seed % w.sample_every;
+	}
 	/* Placed first, so that what attach allocates is near its CPU. */
 	if ((cpus = place(start->index, run->pin, &cpu)) == 0) {
 		error = UPDATE_PIN;
