@@ -12,8 +12,9 @@ HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	procs/procs.h procs/shared.h histogram.h filelock/text.h \
 	shm/pause.h matrix/matrix.h matrix/plot.h matrix/machine.h units.h
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
-	procs/procs.o procs/worker.o histogram.o filelock/filelock.o \
-	shm/shm.o matrix/matrix.o matrix/plot.o matrix/machine.o units.o
+	procs/procs.o procs/timing.o procs/worker.o histogram.o \
+	filelock/filelock.o shm/shm.o matrix/matrix.o matrix/plot.o \
+	matrix/machine.o units.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
 	tests/unit-locks tests/unit-judge tests/unit-units
 

@@ -177,6 +177,16 @@ cli_kind(const struct backend **backend, const char *name)
 	    (*backend)->name, name, list);
 }
 
+enum pin
+cli_pin(const char *how)
+{
+	if (strcmp(how, "spread") == 0)
+		return PIN_SPREAD;
+	if (strcmp(how, "none") == 0)
+		return PIN_NONE;
+	cli_usage("--pin '%s': choose spread or none", how);
+}
+
 void
 cli_as(const char *list, bool *processes, bool *threads)
 {

@@ -40,6 +40,8 @@ const struct backend *cli_backend(const char *name);
  */
 const struct lock_kind *cli_kind(const struct backend **backend,
 	    const char *name);
+/* --pin: "spread" or "none". */
+enum pin cli_pin(const char *how);
 /* --as: "processes", "threads" or both, comma-separated. */
 void	cli_as(const char *list, bool *processes, bool *threads);
 

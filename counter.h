@@ -59,6 +59,13 @@ struct lock_kind {
 	int	(*run)(void *handle, struct worker *);
 };
 
+/* Where the workers run: --pin. */
+enum pin {
+	PIN_NONE,		/* wherever the scheduler puts them */
+	PIN_SPREAD,		/* worker k on the k-th CPU proccount may use,
+				   round-robin */
+};
+
 /* Everything the command line decided; filled once by proccount.c. */
 struct run {
 	const struct backend *backend;
@@ -78,6 +85,7 @@ struct run {
 	bool		 latency;	/* record wait and hold times */
 	bool		 threads;	/* workers are threads, not processes */
 	bool		 share_fd;	/* every worker uses one open file */
+	enum pin	 pin;
 };
 
 /*
@@ -114,6 +122,9 @@ enum update_error {
 	UPDATE_CORRUPT,		/* the counter holds no valid number */
 	UPDATE_REPLACED,	/* the counter file is no longer the one created */
 	UPDATE_TIMEOUT,		/* the wait for the lock expired */
+	UPDATE_PIN,		/* --pin: the worker could not be moved to
+				   its CPU (slot's cpu), or not learn which
+				   CPUs it may use (cpu -1) */
 };
 
 /*
@@ -130,6 +141,9 @@ struct slot {
 	int		 error_errno;
 	uint32_t	 recovered;	/* times it took the lock from a dead owner */
 	uint32_t	 span;		/* updates that one mid-update mark covers */
+	int		 cpu;		/* where it was after its updates, or,
+					   with UPDATE_PIN, where it was to go;
+					   -1: unknown */
 	/* CLOCK_MONOTONIC, after the gate opened; atomic, since a thread
 	 * left waiting is never joined, yet its start is read. */
 	_Atomic int64_t	 start_ns;
@@ -151,8 +165,17 @@ struct worker {
 	uint64_t	 crash_at;	/* die in update number crash_at, 0: never */
 	uint64_t	 delay_ns;
 	uint64_t	 timeout_ns;
-	bool		 latency;
-	int64_t		 lock_taken_ns;	/* with latency: when the lock was granted */
+	/*
+	 * With --latency, the update to time next, numbered as done counts
+	 * them (UINT64_MAX: none): one in every sample_every, at a place in
+	 * each run of that many drawn from sample_seed.
+	 */
+	uint64_t	 sample_at;
+	uint32_t	 sample_every;
+	uint32_t	 sample_seed;
+	bool		 tsc;		/* clock_ticks reads the TSC */
+	double		 ns_per_tick;
+	uint64_t	 read_ticks;	/* the clock's own time, taken off */
 	/* The runner's: end this worker on the spot, holding whatever it
 	 * holds, as a process killed or a thread that calls pthread_exit. */
 	void	(*die)(struct worker *) __attribute__((noreturn));
@@ -209,19 +232,70 @@ struct counter {
 	void	*state;		/* the backend's own, shared by all workers */
 };
 
-/* With --latency: how long the lock took to get, from asked on. */
-static inline void
-worker_record_wait(struct worker *w, int64_t asked)
+/*
+ * With --latency, a lock kind's update is timed thus, so that an update
+ * not timed reads no clock, and one timed reads it twice with the lock
+ * held, not three times, and records after the release:
+ *
+ *	timed = worker_timed(w);
+ *	if (timed) asked = worker_clock(w);
+ *	... take the lock ...
+ *	if (timed) taken = worker_clock(w);
+ *	... read, worker_midpoint, write ...
+ *	if (timed) released = worker_clock(w);
+ *	... release the lock ...
+ *	if (timed) worker_record(w, asked, taken, released);
+ */
+static inline bool
+worker_timed(const struct worker *w)
 {
-	w->lock_taken_ns = clock_ns();
-	histogram_add(&w->slot->wait, (uint64_t)(w->lock_taken_ns - asked));
+	return w->done == w->sample_at;
 }
 
-/* With --latency: how long the lock was held, just before its release. */
-static inline void
-worker_record_hold(struct worker *w)
+static inline uint64_t
+worker_clock(const struct worker *w)
 {
-	histogram_add(&w->slot->hold, (uint64_t)(clock_ns() - w->lock_taken_ns));
+	return clock_ticks(w->tsc);
+}
+
+/*
+ * A span in ticks, in ns, less the time the clock takes to read; 0 if
+ * that, or the CPUs' counters, put it below 0.
+ */
+static inline uint64_t
+worker_ns(const struct worker *w, uint64_t from, uint64_t to)
+{
+	int64_t ticks = (int64_t)(to - from - w->read_ticks);
+
+	return ticks > 0 ? (uint64_t)((double)ticks * w->ns_per_tick) : 0;
+}
+
+/*
+ * The next update to time: at a random place in the next run of
+ * sample_every, so that the timed updates fall in no pattern of the lock's
+ * (xorshift32; sample_seed is never 0).
+ */
+static inline void
+worker_next_sample(struct worker *w)
+{
+	uint32_t x = w->sample_seed;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	w->sample_seed = x;
+	w->sample_at = (w->sample_at / w->sample_every + 1) * w->sample_every +
+	    x % w->sample_every;
+}
+
+/* After the release: the wait and the hold of the update timed. */
+static inline void
+worker_record(struct worker *w, uint64_t asked, uint64_t taken,
+    uint64_t released)
+{
+	histogram_add(&w->slot->wait, worker_ns(w, asked, taken));
+	histogram_add(&w->slot->hold, worker_ns(w, taken, released));
+	worker_next_sample(w);
 }
 
 /*

@@ -37,6 +37,7 @@ enum {
 	OPT_FORMAT,
 	OPT_JSON,
 	OPT_LATENCY,
+	OPT_PIN,
 	OPT_SHARE_FD,
 	OPT_TIMEOUT,
 };
@@ -56,6 +57,7 @@ static const struct option options[] = {
 	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "latency",		no_argument,		NULL, OPT_LATENCY },
 	{ "lock",		optional_argument,	NULL, 'l' },
+	{ "pin",		required_argument,	NULL, OPT_PIN },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "share-fd",		no_argument,		NULL, OPT_SHARE_FD },
 	{ "start",		required_argument,	NULL, 's' },
@@ -70,11 +72,12 @@ static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
-"                 [--share-fd] [--latency] [--json | --format=text|json]\n"
+"                 [--share-fd] [--pin=spread|none] [--latency]\n"
+"                 [--json | --format=text|json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads]\n"
-"                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
-"                       [-f path]\n"
+"                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
+"                       [--plot=file.svg] [-f path]\n"
 "       proccount -h | -V\n"
 "\n"
 "Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
@@ -99,6 +102,8 @@ static const char usage_tail[] =
 "      --crash=N            the first incrementer dies in its Nth update,\n"
 "                           holding the lock\n"
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
+"      --pin=spread|none    spread: worker k stays on the k-th CPU it may\n"
+"                           use; none: where the scheduler puts it (default)\n"
 "      --latency            report lock wait and hold percentiles\n"
 "      --json               print the report as one JSON object\n"
 "      --format=text|json   the report as text (default) or JSON (--json)\n"
@@ -261,6 +266,9 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case OPT_LATENCY:
 			s->run.latency = true;
+			break;
+		case OPT_PIN:
+			s->run.pin = cli_pin(optarg);
 			break;
 		case OPT_SHARE_FD:
 			s->run.share_fd = true;

@@ -105,9 +105,8 @@ static void
 print_latency(FILE *to, const char *what, const struct histogram *h)
 {
 	struct summary s = summarize(h);
-
-	char p50[UNITS_LEN], p90[UNITS_LEN], p99[UNITS_LEN];
-	char p999[UNITS_LEN], max[UNITS_LEN];
+	char p50[UNITS_LEN], p90[UNITS_LEN], p99[UNITS_LEN], p999[UNITS_LEN],
+	    max[UNITS_LEN];
 
 	fprintf(to, "%s p50 %s, p90 %s, p99 %s, p99.9 %s, max %s\n", what,
 	    units_time(p50, (double)s.p50), units_time(p90, (double)s.p90),
@@ -149,6 +148,36 @@ ns_per_update(const struct outcome *out, const struct verdict *v)
 	return v->updates ? (double)out->elapsed_ns / (double)v->updates : 0;
 }
 
+/*
+ * What timing the updates added to the run, as far as it can be known:
+ * the cost of timing one, measured alone before the run, times the updates
+ * timed, spread over all of them.  A contended lock can pass on more than
+ * that; see the manual.
+ */
+static double
+timing_cost(const struct outcome *out, const struct histogram *wait,
+    const struct verdict *v)
+{
+	return v->updates ? out->timing.sample_ns *
+	    (double)histogram_total(wait) / (double)v->updates : 0;
+}
+
+static void
+print_timing(FILE *to, const struct outcome *out, const struct histogram *wait,
+    const struct verdict *v)
+{
+	double cost = timing_cost(out, wait, v), per = ns_per_update(out, v);
+	char each[UNITS_LEN], added[UNITS_LEN];
+
+	fprintf(to, "timed: 1 update in %u, %llu in all, by %s at %s each; "
+	    "about %s an update", out->timing.every,
+	    (unsigned long long)histogram_total(wait),
+	    out->timing.tsc ? "the TSC" : "clock_gettime",
+	    units_time(each, out->timing.sample_ns), units_time(added, cost));
+	if (per > 0)
+		fprintf(to, " (%.1f%%)", 100 * cost / per);
+	fputc('\n', to);
+}
 
 /*
  * How evenly the workers fared: their updates, when they ended, and the
@@ -410,6 +439,9 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    (double)run->duration_ns));
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
+	if (run->pin == PIN_SPREAD)
+		fprintf(to, "pinned: each worker kept on one CPU, in turn over "
+		    "those proccount may use (--pin=spread)\n");
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
@@ -466,8 +498,13 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    units_time(each, ns_per_update(out, v)));
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
-		print_latency(to, "lock wait:", &wait);
-		print_latency(to, "lock hold:", &hold);
+		if (kind_locks(run->kind)) {
+			print_latency(to, "lock wait:", &wait);
+			print_latency(to, "lock hold:", &hold);
+			print_timing(to, out, &wait, v);
+		} else
+			fprintf(to, "lock wait and hold: none, there is no "
+			    "lock\n");
 	}
 	print_per_worker(to, out, v);
 	fprintf(to, "cpu %.2f s user, %.2f s system; peak RSS %ld KiB\n",
@@ -477,10 +514,13 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 			const struct worker_result *r = &out->workers[i];
 
 			describe_end(r, words, sizeof(words));
-			fprintf(to, "worker %ld %s: %llu updates, %s, "
-			    "%.2f s user, %.2f s system\n", (long)r->pid,
-			    role(r), (unsigned long long)r->done, words,
-			    r->user_s, r->system_s);
+			fprintf(to, "worker %ld %s: %llu updates, %s, ",
+			    (long)r->pid, role(r), (unsigned long long)r->done,
+			    words);
+			if (r->cpu >= 0)
+				fprintf(to, "on CPU %d, ", r->cpu);
+			fprintf(to, "%.2f s user, %.2f s system\n", r->user_s,
+			    r->system_s);
 		}
 	}
 }
@@ -581,8 +621,10 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	unsigned i;
 
 	fprintf(to, "{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
-	    "\"share_fd\":%s,\"excludes\":%s,\"gap\":", run->backend->name,
-	    run->kind->name, workers_as(run), run->share_fd ? "true" : "false",
+	    "\"share_fd\":%s,\"pin\":\"%s\",\"excludes\":%s,\"gap\":",
+	    run->backend->name, run->kind->name, workers_as(run),
+	    run->share_fd ? "true" : "false",
+	    run->pin == PIN_SPREAD ? "spread" : "none",
 	    kind_locks(run->kind) && !gap ? "true" : "false");
 	if (gap)
 		json_string(to, sentence);
@@ -637,7 +679,11 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	fputc('}', to);
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
-		fprintf(to, ",\"latency\":{");
+		fprintf(to, ",\"latency\":{\"every\":%u,\"clock\":\"%s\","
+		    "\"sample_ns\":%.3f,\"added_ns_per_update\":%.3f,",
+		    out->timing.every, out->timing.tsc ? "tsc" :
+		    "clock_gettime", out->timing.sample_ns,
+		    timing_cost(out, &wait, v));
 		json_latency(to, "wait", &wait);
 		fputc(',', to);
 		json_latency(to, "hold", &hold);
@@ -651,11 +697,15 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%s{\"pid\":%ld,\"role\":\"%s\",\"updates\":%llu,"
 		    "\"end\":\"%s\",\"recovered\":%u,\"unsure\":%u,"
 		    "\"began_s\":%.6f,\"ended_s\":%.6f,"
-		    "\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f}",
+		    "\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,\"cpu\":",
 		    i ? "," : "", (long)r->pid, role(r),
 		    (unsigned long long)r->done, words, r->recovered,
 		    r->unsure, since(out, r->start_ns), since(out, r->end_ns),
 		    r->user_s, r->system_s);
+		if (r->cpu >= 0)
+			fprintf(to, "%d}", r->cpu);
+		else
+			fputs("null}", to);
 	}
 	fprintf(to, "]}\n");
 }

@@ -28,6 +28,7 @@ describe_failure(struct result *r)
 		[UPDATE_CORRUPT] = "read",
 		[UPDATE_REPLACED] = "open",
 		[UPDATE_TIMEOUT] = "lock",
+		[UPDATE_PIN] = "pin",
 	};
 	const struct worker_result *first = NULL;
 	unsigned others = 0, i;
@@ -49,8 +50,18 @@ describe_failure(struct result *r)
 		reason = "holds no valid counter: it was changed during the run";
 	else if (first->error == UPDATE_REPLACED)
 		reason = "was replaced during the run";
-	len = snprintf(r->message, sizeof(r->message), "%s: %s by worker %ld: %s",
-	    r->counter.name, what[first->error], (long)first->pid, reason);
+	if (first->error == UPDATE_PIN && first->cpu >= 0)
+		len = snprintf(r->message, sizeof(r->message), "--pin: cannot "
+		    "move worker %ld to CPU %d: %s", (long)first->pid,
+		    first->cpu, reason);
+	else if (first->error == UPDATE_PIN)
+		len = snprintf(r->message, sizeof(r->message), "--pin: worker "
+		    "%ld cannot read which CPUs it may use: %s",
+		    (long)first->pid, reason);
+	else
+		len = snprintf(r->message, sizeof(r->message), "%s: %s by "
+		    "worker %ld: %s", r->counter.name, what[first->error],
+		    (long)first->pid, reason);
 	if (others != 0 && len > 0 && (size_t)len < sizeof(r->message))
 		snprintf(r->message + len, sizeof(r->message) - (size_t)len,
 		    " (and %u other %s failed)", others,

@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: for each lock kind, proccount's ns per update next to the
 # floor's (bench/floor: the cheapest loop doing the same work with the same
-# workers), each the median of REPEAT runs taken in turns, and their ratio.
+# workers, each kept on its own CPU as proccount --pin=spread keeps them),
+# each the median of REPEAT runs taken in turns, and their ratio.
 # One row a kind, or with AS=both two: the "as" column says whether the
 # workers were processes or threads.
 #
@@ -80,7 +81,7 @@ for kind in $kinds; do
 		while [ $i -lt "$repeat" ]; do
 			# shellcheck disable=SC2086
 			"$top/proccount" $pc_args $pc_as -i $incs -d $decs \
-			    -n $per_worker --json |
+			    -n $per_worker --pin=spread --json |
 			    sed 's/.*"ns_per_update":\([0-9.]*\).*/\1/' \
 			    >>"$dir/pc.times" || true
 			# shellcheck disable=SC2086

@@ -173,7 +173,7 @@ static struct {
 
 /*
  * Pins the calling thread, or process, to the CPUs allowed one after the
- * other, as proccount's take_cpu does.
+ * other, as proccount --pin=spread does.
  */
 static void
 take_cpu(int index)

@@ -223,18 +223,18 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
     int (*unlock)(int))
 {
 	long long value;
-	int64_t asked = 0;
-	bool wrote = false, failed;
+	uint64_t asked = 0, taken = 0, released = 0;
+	bool wrote = false, failed, timed = lock != NULL && worker_timed(w);
 	int error;
 	ssize_t n;
 
 	if (lock != NULL) {
-		if (w->latency)
-			asked = clock_ns();
+		if (timed)
+			asked = worker_clock(w);
 		if ((error = take_lock(h, w, lock)) != UPDATE_OK)
 			return error;
-		if (w->latency)
-			worker_record_wait(w, asked);
+		if (timed)
+			taken = worker_clock(w);
 	}
 	if ((n = read_counter(h->fd, &value)) < 0) {
 		error = n == -1 ? UPDATE_READ : UPDATE_CORRUPT;
@@ -248,8 +248,8 @@ out:
 	if (lock != NULL) {
 		int saved = errno;
 
-		if (w->latency)
-			worker_record_hold(w);
+		if (timed)
+			released = worker_clock(w);
 		if (unlock(h->fd) == -1 && error == UPDATE_OK)
 			error = UPDATE_UNLOCK;
 		else
@@ -258,6 +258,8 @@ out:
 	/* Counted after the unlock, as in the shm backend. */
 	if (wrote)
 		worker_committed(w);
+	if (timed)
+		worker_record(w, asked, taken, released);
 	return error;
 }
 

@@ -61,6 +61,7 @@ struct bench {
 	enum format	 format;
 	const char	*plot;
 	const char	*path;		/* --file, or the private counter */
+	enum pin	 pin;
 	bool		 quiet_progress;
 	struct machine	 machine;
 	char		 warning[512];	/* "" or what makes rows doubtful */
@@ -92,8 +93,8 @@ struct private_counter {
 static const char bench_usage[] =
 "usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
 "                       [--duration=duration] [--repeat=n] [--as=processes,threads]\n"
-"                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
-"                       [-f path]\n"
+"                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
+"                       [--plot=file.svg] [-f path]\n"
 "\n"
 "Timed runs of each lock kind at each worker count (half incrementers),\n"
 "repeated; prints each row as it is measured: the median run's time per\n"
@@ -108,6 +109,8 @@ static const char bench_usage[] =
 "      --as=processes,threads  what the workers are (default processes)\n"
 "      --format=FORMAT      table (default), csv or json\n"
 "      --json               the same as --format=json\n"
+"      --pin=spread|none    worker k on the k-th CPU, or where the scheduler\n"
+"                           puts it (default none)\n"
 "      --plot=FILE.svg      also write a chart of the time per update\n"
 "  -f, --file=PATH          the file backend's counter (default: a temporary\n"
 "                           file, removed at the end)\n"
@@ -204,7 +207,7 @@ choose_counts(struct bench *b, char *list)
 static void
 parse_bench(int argc, char **argv, struct bench *b)
 {
-	enum { OPT_AS = 256, OPT_FORMAT, OPT_JSON, OPT_PLOT };
+	enum { OPT_AS = 256, OPT_FORMAT, OPT_JSON, OPT_PIN, OPT_PLOT };
 	static const struct option options[] = {
 		{ "as",		required_argument,	NULL, OPT_AS },
 		{ "backend",	required_argument,	NULL, 'b' },
@@ -214,6 +217,7 @@ parse_bench(int argc, char **argv, struct bench *b)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "lock",	required_argument,	NULL, 'l' },
+		{ "pin",	required_argument,	NULL, OPT_PIN },
 		{ "plot",	required_argument,	NULL, OPT_PLOT },
 		{ "repeat",	required_argument,	NULL, 'r' },
 		{ "workers",	required_argument,	NULL, 'w' },
@@ -264,6 +268,9 @@ parse_bench(int argc, char **argv, struct bench *b)
 			break;
 		case OPT_JSON:
 			json = true;
+			break;
+		case OPT_PIN:
+			b->pin = cli_pin(optarg);
 			break;
 		case OPT_PLOT:
 			if (*optarg == '\0')
@@ -354,6 +361,7 @@ measure(const struct bench *b, struct cell *c, size_t at, size_t cells)
 		.incrementers = (c->workers + 1) / 2,
 		.decrementers = c->workers / 2,
 		.duration_ns = b->duration_ns,
+		.pin = b->pin,
 	};
 	struct sample samples[MAX_REPEAT] = { { 0, 0, 0 } };
 	struct histogram wait, hold;
@@ -557,8 +565,9 @@ print_json(const struct bench *b, const struct cell *cells, size_t n,
 	printf("{\"complete\":%s,\"interrupted\":", complete ? "true" :
 	    "false");
 	json_string(interrupted);
-	printf(",\"duration_s\":%.6f,\"repeat\":%u,\"as\":[%s%s%s],",
-	    (double)b->duration_ns / 1e9, b->repeat,
+	printf(",\"duration_s\":%.6f,\"repeat\":%u,\"pin\":\"%s\","
+	    "\"as\":[%s%s%s],", (double)b->duration_ns / 1e9, b->repeat,
+	    b->pin == PIN_SPREAD ? "spread" : "none",
 	    b->as_processes ? "\"processes\"" : "",
 	    b->as_processes && b->as_threads ? "," : "",
 	    b->as_threads ? "\"threads\"" : "");

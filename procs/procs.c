@@ -409,6 +409,7 @@ collect_ended(struct watch *watch, struct slot *slot,
 	r->error = slot->error;
 	r->error_errno = slot->error_errno;
 	r->recovered = slot->recovered;
+	r->cpu = slot->cpu;
 	r->end_ns = slot->end_ns ? slot->end_ns :
 	    watch->reaped_ns[r - out->workers];
 	r->wait = &slot->wait;
@@ -443,6 +444,7 @@ collect(struct watch *watch)
 		r->unsure = progress % 2 == 1 ? slot->span : 0;
 		r->start_ns = atomic_load_explicit(&slot->start_ns,
 		    memory_order_relaxed);
+		r->cpu = -1;
 		if (r->end == END_STUCK) {
 			/*
 			 * What a thread left waiting wrote, but for its
@@ -641,6 +643,11 @@ procs_run(const struct run *run, struct counter *c,
 	}
 	watch.shared = out->shared;
 	watch.shared->workers = n;
+	for (i = 0; i < n; i++)
+		watch.shared->slots[i].cpu = -1;
+	if (run->latency && timing_calibrate(run, &watch.shared->timing) == -1)
+		goto fail;
+	out->timing = watch.shared->timing;
 	out->workers = calloc(n, sizeof(*out->workers));
 	watch.starts = starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));

@@ -47,6 +47,9 @@ struct worker_result {
 	int		 error;		/* enum update_error */
 	int		 error_errno;
 	uint32_t	 recovered;
+	int		 cpu;		/* where it was after its updates; with
+					   UPDATE_PIN, where it was to go; -1:
+					   unknown */
 	int64_t		 start_ns;
 	int64_t		 end_ns;
 	double		 user_s;
@@ -54,6 +57,17 @@ struct worker_result {
 	long		 max_rss_kb;
 	const struct histogram *wait;	/* with --latency */
 	const struct histogram *hold;
+};
+
+/* With --latency: how the workers timed their updates. */
+struct timing {
+	bool		 tsc;		/* by the TSC, else by CLOCK_MONOTONIC */
+	double		 ns_per_tick;
+	uint64_t	 read_ticks;	/* the least between two reads in a row,
+					   taken off every span timed */
+	uint32_t	 every;		/* a worker timed one update in every
+					   this many */
+	double		 sample_ns;	/* what timing one costs, alone */
 };
 
 struct outcome {
@@ -71,6 +85,7 @@ struct outcome {
 	 * had died, and the backend found the lock still held.
 	 */
 	bool		 left_held;
+	struct timing	 timing;	/* with --latency */
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
 };
@@ -89,5 +104,8 @@ int	procs_signal_within(int64_t ns);
 int	procs_run(const struct run *, struct counter *, const struct progress *,
 	    struct outcome *);
 void	procs_free(struct outcome *);
+
+uint32_t timing_every(const struct run *);
+int	timing_calibrate(const struct run *, struct timing *);
 
 #endif

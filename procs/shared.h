@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "../counter.h"
+#include "procs.h"
 
 struct shared {
 	/* Set by the parent to end a timed or interrupted run; read by every
@@ -20,6 +21,8 @@ struct shared {
 	/* Workers through the gate so far: the last one in starts them all. */
 	_Alignas(128) atomic_uint arrived;
 	unsigned	 workers;
+	struct timing	 timing;	/* with --latency; set before the
+					   workers start */
 	struct slot	slots[];
 };
 

@@ -36,28 +36,35 @@ procs_alarm_handler(void)
 }
 
 /*
- * Spreads the workers over the CPUs this process may use, one after the
- * other, so that they run at the same time instead of taking turns on one
- * CPU until the scheduler moves them apart.  Pins the calling thread only.
+ * How many CPUs this worker may use, as it inherited them from proccount,
+ * which the start gate needs to know; and with --pin=spread, the move of
+ * the calling thread alone to the index-th of them, round-robin, so that
+ * workers stay side by side rather than wherever the scheduler puts them.
+ * Returns the count, or 0 with errno set and *cpu the CPU it could not
+ * move to (-1: the allowed ones could not be read).  Without --pin, a
+ * count that cannot be read is taken as 1, as the gate is safe with it.
  */
 static unsigned
-take_cpu(unsigned index)
+place(unsigned index, enum pin pin, int *cpu)
 {
 	cpu_set_t allowed, mine;
-	unsigned count, cpu, nth;
+	unsigned count, nth, at;
 
+	*cpu = -1;
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) == -1)
-		return 1;
+		return pin == PIN_NONE ? 1 : 0;
 	count = (unsigned)CPU_COUNT(&allowed);
-	if (count < 2)
-		return 1;
+	if (pin == PIN_NONE || count == 0)
+		return count > 0 ? count : 1;
 	nth = index % count;
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &allowed) && nth-- == 0)
+	for (at = 0; at < CPU_SETSIZE; at++)
+		if (CPU_ISSET(at, &allowed) && nth-- == 0)
 			break;
+	*cpu = (int)at;
 	CPU_ZERO(&mine);
-	CPU_SET(cpu, &mine);
-	sched_setaffinity(0, sizeof(mine), &mine);
+	CPU_SET(at, &mine);
+	if (sched_setaffinity(0, sizeof(mine), &mine) == -1)
+		return 0;
 	return count;
 }
 
@@ -115,19 +122,35 @@ work(struct worker_start *start,
 		.crash_at = start->index == 0 ? run->crash_at : 0,
 		.delay_ns = run->delay_ns,
 		.timeout_ns = run->timeout_ns,
-		.latency = run->latency,
+		.sample_at = UINT64_MAX,
 		.die = die,
 	};
+	const struct timing *timing = &start->shared->timing;
 	void **handle = &start->handle;
 	unsigned cpus;
-	int error;
+	int error, cpu;
 	uint32_t ready = start->index << 1;
 
 	slot->pid = gettid();
 	slot->delta = w.delta;
 	slot->span = 1;
-	cpus = take_cpu(start->index);
-	if ((error = c->ops->attach(c, run, handle)) != UPDATE_OK) {
+	if (run->latency) {
+		w.tsc = timing->tsc;
+		w.ns_per_tick = timing->ns_per_tick;
+		w.read_ticks = timing->read_ticks;
+		w.sample_every = timing->every;
+		/* Never 0, and another for each worker and each run. */
+		w.sample_seed = (uint32_t)(clock_ns() ^ (start->index + 1) *
+		    2654435761u) | 1;
+		w.sample_at = w.sample_seed % w.sample_every;
+	}
+	/* Placed first, so that what attach allocates is near its CPU. */
+	if ((cpus = place(start->index, run->pin, &cpu)) == 0) {
+		error = UPDATE_PIN;
+		slot->cpu = cpu;
+	} else
+		error = c->ops->attach(c, run, handle);
+	if (error != UPDATE_OK) {
 		slot->error = error;
 		slot->error_errno = errno;
 		(void)!write(start->ready_fd, &ready, sizeof(ready));
@@ -150,6 +173,7 @@ work(struct worker_start *start,
 		slot->error = error;
 		slot->error_errno = errno;
 	}
+	slot->cpu = sched_getcpu();
 	/* Whatever was marked mid-update, this many are done. */
 	atomic_store(&slot->progress, 2 * w.done);
 	slot->end_ns = clock_ns();

@@ -169,9 +169,10 @@ static inline __attribute__((always_inline)) int
 shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 {
 	struct shm_area *area = s->area;
-	int64_t asked = 0;
+	uint64_t asked = 0, taken = 0, released = 0;
 	long long value;
 	int error = UPDATE_OK;
+	bool timed;
 
 	if (kind == ATOMIC) {
 		worker_midpoint(w);
@@ -189,8 +190,8 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 		worker_committed(w);
 		return UPDATE_OK;
 	}
-	if (w->latency)
-		asked = clock_ns();
+	if ((timed = worker_timed(w)))
+		asked = worker_clock(w);
 	if (kind == MUTEX)
 		error = mutex_lock(&area->mutex, w);
 	else if (kind == SEM)
@@ -199,16 +200,16 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 		error = spin_lock(&area->spin, w);
 	if (error != UPDATE_OK)
 		return error;
-	if (w->latency)
-		worker_record_wait(w, asked);
+	if (timed)
+		taken = worker_clock(w);
 	value = atomic_load_explicit(&area->value, memory_order_relaxed);
 	worker_midpoint(w);
 	/* Wraps like the file backend's instead of overflowing. */
 	atomic_store_explicit(&area->value, (long long)((unsigned long long)
 	    value + (unsigned long long)(long long)w->delta),
 	    memory_order_relaxed);
-	if (w->latency)
-		worker_record_hold(w);
+	if (timed)
+		released = worker_clock(w);
 	if (kind == MUTEX && (error = pthread_mutex_unlock(&area->mutex))) {
 		errno = error;
 		error = UPDATE_UNLOCK;
@@ -224,9 +225,10 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 		 */
 		worker_committed(w);
 		atomic_store_explicit(&area->spin, 0, memory_order_release);
-		return error;
-	}
-	worker_committed(w);
+	} else
+		worker_committed(w);
+	if (timed)
+		worker_record(w, asked, taken, released);
 	return error;
 }
 

@@ -75,6 +75,7 @@ bad "choose one" -b file -q -v
 bad "beyond the 10 updates" -b file -n 10 --crash=11
 bad "must be at least 1" -b file --crash=0
 bad "no incrementer to crash" -b file -i 0 -d 1 --crash=1
+bad "--pin 'everywhere': choose spread or none" -b file --pin=everywhere
 
 # A bad value must not touch an existing counter file either.
 echo 12345 >kept.txt
