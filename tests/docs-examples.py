@@ -2,7 +2,7 @@
 
     docs-examples.py --tap [--proccount BIN] FILE...
     docs-examples.py --print [--proccount BIN] [FILE[:LINE]...]
-    docs-examples.py --update [--proccount BIN] [FILE[:LINE]...]
+    docs-examples.py --update [--all] [--proccount BIN] [FILE[:LINE]...]
 
 --tap (tests/0160-docs.t) runs every documented command and prints one
 TAP line for each: ok when what the program prints has the shape of what
@@ -920,21 +920,26 @@ def roff_line(text):
     return "\\&" + text if text.startswith((".", "'")) else text
 
 
-def update(picks, runner, top):
-    """--update: each differing example's output replaced by the printed
-    one, as --print shows it.  An output with a '...' elision is left for a
-    person to cut again, and said so."""
+def update(picks, runner, top, force):
+    """--update: each differing example's display rewritten with the
+    printed outputs, as --print shows them; with --all, every display.  An
+    output with a '...' elision is left for a person to cut again, and said
+    so."""
     for path, lines in picks:
         displays = [d for d in read_displays(path, os.path.relpath(path, top))
                     if not d.commands_only and (not lines or any(
                         d.first <= n <= d.last for n in lines))]
         edits = []
         for display, results in run_all(runner, displays):
+            # One command differing, the display's others are rewritten
+            # too, so that a later "cat counter.txt" shows this run's value.
+            if not force and all(
+                    reason is not None or judge(runner, command, result)[0]
+                    is None for command, (reason, result)
+                    in zip(display.commands, results)):
+                continue
             for command, (reason, result) in zip(display.commands, results):
                 if reason is not None:
-                    continue
-                why, _ = judge(runner, command, result)
-                if why is None:
                     continue
                 if any(t.strip() == "..." for _, t in command.output):
                     print("%s: elided, update it by hand" % command.where())
@@ -963,10 +968,13 @@ def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     top = os.path.dirname(here)
     mode, binary, args = None, os.path.join(top, "proccount"), []
+    force = False
     while argv:
         arg = argv.pop(0)
         if arg in ("--tap", "--print", "--update"):
             mode = arg
+        elif arg == "--all":
+            force = True
         elif arg == "--proccount" and argv:
             binary = argv.pop(0)
         elif arg.startswith("-"):
@@ -999,7 +1007,7 @@ def main(argv):
         if mode == "--tap":
             return tap([p for p, _ in picks], runner, top)
         if mode == "--update":
-            return update(picks, runner, top)
+            return update(picks, runner, top, force)
         try:
             return show(picks, runner, top)
         except BrokenPipeError:
