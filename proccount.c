@@ -22,6 +22,7 @@
 #include "parse.h"
 #include "report.h"
 #include "run.h"
+#include "schedule/schedule.h"
 
 #define VERSION		"0.1"
 
@@ -37,6 +38,7 @@ enum {
 	OPT_FORMAT,
 	OPT_JSON,
 	OPT_LATENCY,
+	OPT_SCHEDULE,
 	OPT_SHARE_FD,
 	OPT_TIMEOUT,
 };
@@ -57,6 +59,7 @@ static const struct option options[] = {
 	{ "latency",		no_argument,		NULL, OPT_LATENCY },
 	{ "lock",		optional_argument,	NULL, 'l' },
 	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "schedule",		required_argument,	NULL, OPT_SCHEDULE },
 	{ "share-fd",		no_argument,		NULL, OPT_SHARE_FD },
 	{ "start",		required_argument,	NULL, 's' },
 	{ "threads",		no_argument,		NULL, 'T' },
@@ -70,7 +73,8 @@ static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
-"                 [--share-fd] [--latency] [--json | --format=text|json]\n"
+"                 [--share-fd] [--latency] [--schedule=steps|random:seed]\n"
+"                 [--json | --format=text|json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
@@ -100,6 +104,9 @@ static const char usage_tail[] =
 "                           holding the lock\n"
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
 "      --latency            report lock wait and hold percentiles\n"
+"      --schedule=STEPS     the workers' steps in this order, repeated, as in\n"
+"                           '1r 2r 1w 2w': worker 1 reads, worker 2 reads,\n"
+"                           1 writes, 2 writes; random:SEED makes one up\n"
 "      --json               print the report as one JSON object\n"
 "      --format=text|json   the report as text (default) or JSON (--json)\n"
 "  -q, --quiet              print nothing on success, in either format\n"
@@ -150,6 +157,8 @@ struct settings {
 	const char	*backend;	/* as given, or NULL */
 	const char	*lock;		/* as given; "" for a bare --lock */
 	const char	*format;	/* as given, or NULL */
+	const char	*schedule;	/* as given, or NULL */
+	struct schedule	 steps;		/* what it says */
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 json;
@@ -262,6 +271,9 @@ parse_options(int argc, char **argv, struct settings *s)
 		case OPT_LATENCY:
 			s->run.latency = true;
 			break;
+		case OPT_SCHEDULE:
+			s->schedule = optarg;
+			break;
 		case OPT_SHARE_FD:
 			s->run.share_fd = true;
 			break;
@@ -277,6 +289,25 @@ parse_options(int argc, char **argv, struct settings *s)
 	/* Words after "--". */
 	if (optind < argc)
 		unexpected(argv[optind], false);
+}
+
+/* --schedule: its steps, for the workers and updates of the run. */
+static void
+check_schedule(struct settings *s)
+{
+	struct run *run = &s->run;
+	char why[256];
+
+	if (run->duration_ns != 0)
+		cli_usage("--schedule and --duration: a schedule's run makes "
+		    "its -n updates, step by step");
+	if (run->crash_at != 0)
+		cli_usage("--schedule and --crash: the worker that died "
+		    "would never take its next step");
+	if (schedule_from_option(&s->steps, s->schedule, run->incrementers +
+	    run->decrementers, run->iterations, why, sizeof(why)) == -1)
+		cli_usage("--schedule: %s", why);
+	run->schedule = &s->steps;
 }
 
 static void
@@ -360,6 +391,8 @@ check_settings(struct settings *s)
 		    "may make from --start %lld", (unsigned long long)
 		    run->crash_at, (unsigned long long)run_most_updates(run, run->start, 1),
 		    run->start);
+	if (s->schedule != NULL)
+		check_schedule(s);
 }
 
 /* The progress line on stderr, where that is a terminal. */
@@ -428,6 +461,7 @@ main(int argc, char **argv)
 		warnx("%s", r.message);
 	if (!r.judged) {
 		run_free(&r);
+		schedule_free(&s.steps);
 		return status;
 	}
 	if (!s.quiet || status != EXIT_CORRECT) {
@@ -439,6 +473,7 @@ main(int argc, char **argv)
 			    &r.verdict, s.verbose);
 	}
 	run_free(&r);
+	schedule_free(&s.steps);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(EXIT_SYSTEM, "stdout");
 	return status;

@@ -28,6 +28,7 @@ describe_failure(struct result *r)
 		[UPDATE_CORRUPT] = "read",
 		[UPDATE_REPLACED] = "open",
 		[UPDATE_TIMEOUT] = "lock",
+		[UPDATE_BUSY] = "lock",
 	};
 	const struct worker_result *first = NULL;
 	unsigned others = 0, i;

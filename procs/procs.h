@@ -73,6 +73,7 @@ struct outcome {
 	bool		 left_held;
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
+	struct turnstile *turnstile;	/* with --schedule: what ran */
 };
 
 /*

@@ -20,6 +20,7 @@ struct shared {
 	/* Workers through the gate so far: the last one in starts them all. */
 	_Alignas(128) atomic_uint arrived;
 	unsigned	 workers;
+	struct turnstile *turnstile;	/* with --schedule, else NULL */
 	struct slot	slots[];
 };
 
