@@ -11,11 +11,11 @@ LDLIBS	 = -lpthread -lm
 HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	procs/procs.h procs/shared.h histogram.h filelock/text.h \
 	shm/pause.h matrix/matrix.h matrix/plot.h units.h \
-	schedule/schedule.h schedule/turnstile.h
+	schedule/schedule.h schedule/turnstile.h explore/explore.h
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
 	procs/procs.o procs/worker.o histogram.o filelock/filelock.o \
 	shm/shm.o matrix/matrix.o matrix/plot.o units.o \
-	schedule/schedule.o schedule/turnstile.o
+	schedule/schedule.o schedule/turnstile.o explore/explore.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
 	tests/unit-locks tests/unit-judge tests/unit-units
 

@@ -18,6 +18,7 @@
 
 #include "backends.h"
 #include "cli.h"
+#include "explore/explore.h"
 #include "matrix/matrix.h"
 #include "parse.h"
 #include "report.h"
@@ -75,6 +76,8 @@ static const char usage_head[] =
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
 "                 [--share-fd] [--latency] [--schedule=steps|random:seed]\n"
 "                 [--json | --format=text|json]\n"
+"       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
+"                         [-d n] [-n count] [-f path] [--json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
@@ -118,7 +121,8 @@ static const char usage_tail[] =
 "Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
 "4 a worker could not finish or a dead one left the lock held (deadlock,\n"
 "lock timeout, stall, a worker dead before it started), 128+N signal N.\n"
-"proccount bench --help describes the benchmark matrix.\n";
+"proccount bench --help describes the benchmark matrix, proccount explore\n"
+"--help the run of every interleaving.\n";
 
 /* The help, with each backend's kinds as its records name them. */
 static void
@@ -176,9 +180,9 @@ unexpected(const char *word, bool after_bare_lock)
 	if (after_bare_lock)
 		cli_usage("unexpected argument '%s': write --lock=%s", word,
 		    word);
-	if (strcmp(word, "bench") == 0)
-		cli_usage("'bench' must come first: proccount bench "
-		    "[options]");
+	if (strcmp(word, "bench") == 0 || strcmp(word, "explore") == 0)
+		cli_usage("'%s' must come first: proccount %s [options]",
+		    word, word);
 	cli_usage("unexpected argument '%s'", word);
 }
 
@@ -450,6 +454,10 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "bench") == 0) {
 		cli_begin("proccount bench");
 		return bench_main(argc - 1, argv + 1);
+	}
+	if (argc > 1 && strcmp(argv[1], "explore") == 0) {
+		cli_begin("proccount explore");
+		return explore_main(argc - 1, argv + 1);
 	}
 	parse_options(argc, argv, &s);
 	check_settings(&s);
