@@ -10,11 +10,13 @@ LDLIBS	 = -lpthread -lm
 
 HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	procs/procs.h procs/shared.h histogram.h filelock/text.h \
-	shm/pause.h matrix/matrix.h matrix/plot.h matrix/machine.h units.h
+	shm/pause.h matrix/matrix.h matrix/plot.h matrix/machine.h units.h \
+	schedule/schedule.h schedule/turnstile.h explore/explore.h
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
 	procs/procs.o procs/timing.o procs/worker.o histogram.o \
 	filelock/filelock.o shm/shm.o matrix/matrix.o matrix/plot.o \
-	matrix/machine.o units.o
+	matrix/machine.o units.o \
+	schedule/schedule.o schedule/turnstile.o explore/explore.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
 	tests/unit-locks tests/unit-judge tests/unit-units
 
@@ -42,7 +44,7 @@ tests/unit-locks: tests/unit-locks.c tests/tap.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-locks.c $(LDLIBS)
 
 JUDGE_OBJ = judge.o report.o backends.o histogram.o units.o \
-	filelock/filelock.o shm/shm.o
+	filelock/filelock.o shm/shm.o schedule/schedule.o schedule/turnstile.o
 tests/unit-judge: tests/unit-judge.c tests/tap.h $(JUDGE_OBJ) $(HDR)
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-judge.c $(JUDGE_OBJ) \
 		$(LDLIBS)

@@ -24,6 +24,8 @@
 
 struct worker;
 struct counter;
+struct schedule;
+struct turnstile_seat;
 
 /* Who holds a lock, as the kernel or libc sees it. */
 enum lock_owner {
@@ -86,6 +88,7 @@ struct run {
 	bool		 threads;	/* workers are threads, not processes */
 	bool		 share_fd;	/* every worker uses one open file */
 	enum pin	 pin;
+	const struct schedule *schedule;	/* --schedule, or NULL */
 };
 
 /*
@@ -125,6 +128,7 @@ enum update_error {
 	UPDATE_PIN,		/* --pin: the worker could not be moved to
 				   its CPU (slot's cpu), or not learn which
 				   CPUs it may use (cpu -1) */
+	UPDATE_BUSY,		/* only tried, the lock was held */
 };
 
 /*
@@ -176,6 +180,8 @@ struct worker {
 	bool		 tsc;		/* clock_ticks reads the TSC */
 	double		 ns_per_tick;
 	uint64_t	 read_ticks;	/* the clock's own time, taken off */
+	/* With --schedule: its place in the turnstile, else NULL. */
+	struct turnstile_seat *turnstile;
 	/* The runner's: end this worker on the spot, holding whatever it
 	 * holds, as a process killed or a thread that calls pthread_exit. */
 	void	(*die)(struct worker *) __attribute__((noreturn));
@@ -299,13 +305,46 @@ worker_record(struct worker *w, uint64_t asked, uint64_t taken,
 }
 
 /*
+ * With --schedule, a worker takes its steps when the turnstile says
+ * (schedule/turnstile.c): a read, which takes the lock if any, and a
+ * write, which releases it.  Every update calls worker_turn_to_read before
+ * it asks for the lock, or reads when unlocked; worker_midpoint waits for
+ * the write's turn; worker_released follows the write and the release.
+ * Each costs one predictable branch when there is no schedule.  A worker
+ * whose turn is to read only tries the lock; turnstile_refused says that
+ * it was held, and returns true on the worker's turn to try again, or
+ * false when the worker must wait for the lock as in any run.
+ */
+void	turnstile_read(struct turnstile_seat *);
+void	turnstile_write(struct turnstile_seat *);
+void	turnstile_written(struct turnstile_seat *);
+bool	turnstile_refused(struct turnstile_seat *);
+
+static inline void
+worker_turn_to_read(struct worker *w)
+{
+	if (w->turnstile != NULL)
+		turnstile_read(w->turnstile);
+}
+
+static inline void
+worker_released(struct worker *w)
+{
+	if (w->turnstile != NULL)
+		turnstile_written(w->turnstile);
+}
+
+/*
  * Called by every update between reading the value and writing it back,
- * with the lock held: the optional pause that widens the race window, the
- * injected death, and the mark that says an update is under way.
+ * with the lock held: the turn to write, under a schedule, the optional
+ * pause that widens the race window, the injected death, and the mark
+ * that says an update is under way.
  */
 static inline void
 worker_midpoint(struct worker *w)
 {
+	if (w->turnstile != NULL)
+		turnstile_write(w->turnstile);
 	if (w->delay_ns != 0)
 		sleep_ns(w->delay_ns);
 	if (w->done + 1 == w->crash_at)

@@ -18,10 +18,12 @@
 
 #include "backends.h"
 #include "cli.h"
+#include "explore/explore.h"
 #include "matrix/matrix.h"
 #include "parse.h"
 #include "report.h"
 #include "run.h"
+#include "schedule/schedule.h"
 
 #define VERSION		"0.1"
 
@@ -38,6 +40,7 @@ enum {
 	OPT_JSON,
 	OPT_LATENCY,
 	OPT_PIN,
+	OPT_SCHEDULE,
 	OPT_SHARE_FD,
 	OPT_TIMEOUT,
 };
@@ -59,6 +62,7 @@ static const struct option options[] = {
 	{ "lock",		optional_argument,	NULL, 'l' },
 	{ "pin",		required_argument,	NULL, OPT_PIN },
 	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "schedule",		required_argument,	NULL, OPT_SCHEDULE },
 	{ "share-fd",		no_argument,		NULL, OPT_SHARE_FD },
 	{ "start",		required_argument,	NULL, 's' },
 	{ "threads",		no_argument,		NULL, 'T' },
@@ -73,7 +77,9 @@ static const char usage_head[] =
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
 "                 [--share-fd] [--pin=spread|none] [--latency]\n"
-"                 [--json | --format=text|json]\n"
+"                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
+"       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
+"                         [-d n] [-n count] [-f path] [--json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
@@ -105,6 +111,9 @@ static const char usage_tail[] =
 "      --pin=spread|none    spread: worker k stays on the k-th CPU it may\n"
 "                           use; none: where the scheduler puts it (default)\n"
 "      --latency            report lock wait and hold percentiles\n"
+"      --schedule=STEPS     the workers' steps in this order, repeated, as in\n"
+"                           '1r 2r 1w 2w': worker 1 reads, worker 2 reads,\n"
+"                           1 writes, 2 writes; random:SEED makes one up\n"
 "      --json               print the report as one JSON object\n"
 "      --format=text|json   the report as text (default) or JSON (--json)\n"
 "  -q, --quiet              print nothing on success, in either format\n"
@@ -116,7 +125,8 @@ static const char usage_tail[] =
 "Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
 "4 a worker could not finish or a dead one left the lock held (deadlock,\n"
 "lock timeout, stall, a worker dead before it started), 128+N signal N.\n"
-"proccount bench --help describes the benchmark matrix.\n";
+"proccount bench --help describes the benchmark matrix, proccount explore\n"
+"--help the run of every interleaving.\n";
 
 /* The help, with each backend's kinds as its records name them. */
 static void
@@ -155,6 +165,8 @@ struct settings {
 	const char	*backend;	/* as given, or NULL */
 	const char	*lock;		/* as given; "" for a bare --lock */
 	const char	*format;	/* as given, or NULL */
+	const char	*schedule;	/* as given, or NULL */
+	struct schedule	 steps;		/* what it says */
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 json;
@@ -172,9 +184,9 @@ unexpected(const char *word, bool after_bare_lock)
 	if (after_bare_lock)
 		cli_usage("unexpected argument '%s': write --lock=%s", word,
 		    word);
-	if (strcmp(word, "bench") == 0)
-		cli_usage("'bench' must come first: proccount bench "
-		    "[options]");
+	if (strcmp(word, "bench") == 0 || strcmp(word, "explore") == 0)
+		cli_usage("'%s' must come first: proccount %s [options]",
+		    word, word);
 	cli_usage("unexpected argument '%s'", word);
 }
 
@@ -270,6 +282,9 @@ parse_options(int argc, char **argv, struct settings *s)
 		case OPT_PIN:
 			s->run.pin = cli_pin(optarg);
 			break;
+		case OPT_SCHEDULE:
+			s->schedule = optarg;
+			break;
 		case OPT_SHARE_FD:
 			s->run.share_fd = true;
 			break;
@@ -285,6 +300,25 @@ parse_options(int argc, char **argv, struct settings *s)
 	/* Words after "--". */
 	if (optind < argc)
 		unexpected(argv[optind], false);
+}
+
+/* --schedule: its steps, for the workers and updates of the run. */
+static void
+check_schedule(struct settings *s)
+{
+	struct run *run = &s->run;
+	char why[256];
+
+	if (run->duration_ns != 0)
+		cli_usage("--schedule and --duration: a schedule's run makes "
+		    "its -n updates, step by step");
+	if (run->crash_at != 0)
+		cli_usage("--schedule and --crash: the worker that died "
+		    "would never take its next step");
+	if (schedule_from_option(&s->steps, s->schedule, run->incrementers +
+	    run->decrementers, run->iterations, why, sizeof(why)) == -1)
+		cli_usage("--schedule: %s", why);
+	run->schedule = &s->steps;
 }
 
 static void
@@ -368,6 +402,8 @@ check_settings(struct settings *s)
 		    "may make from --start %lld", (unsigned long long)
 		    run->crash_at, (unsigned long long)run_most_updates(run, run->start, 1),
 		    run->start);
+	if (s->schedule != NULL)
+		check_schedule(s);
 }
 
 /* The progress line on stderr, where that is a terminal. */
@@ -426,6 +462,10 @@ main(int argc, char **argv)
 		cli_begin("proccount bench");
 		return bench_main(argc - 1, argv + 1);
 	}
+	if (argc > 1 && strcmp(argv[1], "explore") == 0) {
+		cli_begin("proccount explore");
+		return explore_main(argc - 1, argv + 1);
+	}
 	parse_options(argc, argv, &s);
 	check_settings(&s);
 
@@ -436,6 +476,7 @@ main(int argc, char **argv)
 		warnx("%s", r.message);
 	if (!r.judged) {
 		run_free(&r);
+		schedule_free(&s.steps);
 		return status;
 	}
 	if (!s.quiet || status != EXIT_CORRECT) {
@@ -447,6 +488,7 @@ main(int argc, char **argv)
 			    &r.verdict, s.verbose);
 	}
 	run_free(&r);
+	schedule_free(&s.steps);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(EXIT_SYSTEM, "stdout");
 	return status;

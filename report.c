@@ -12,6 +12,7 @@
 #include "backends.h"
 #include "histogram.h"
 #include "report.h"
+#include "schedule/turnstile.h"
 #include "units.h"
 
 /* What the workers were, in the report's words and the JSON's. */
@@ -277,9 +278,13 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 	}
 	held = died_holding(run, out, dead);
 	kind_death(run->kind, run, &why);
-	fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
-	    (long)dead->pid, held ? "holding" : "while others waited for",
-	    run->kind->words, why);
+	if (run->schedule != NULL)
+		fprintf(to, "deadlock: worker %ld died, and the others waited "
+		    "for its turn in the schedule. ", (long)dead->pid);
+	else
+		fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
+		    (long)dead->pid, held ? "holding" : "while others waited "
+		    "for", run->kind->words, why);
 	if (stuck)
 		fprintf(to, "No update completed after, and a thread cannot "
 		    "be killed: %u %s left waiting until proccount exits\n",
@@ -442,6 +447,9 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	if (run->pin == PIN_SPREAD)
 		fprintf(to, "pinned: each worker kept on one CPU, in turn over "
 		    "those proccount may use (--pin=spread)\n");
+	if (run->schedule != NULL && out->turnstile != NULL)
+		schedule_print_text(to, run->schedule,
+		    turnstile_log(out->turnstile), kind_locks(run->kind));
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
@@ -689,6 +697,8 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		json_latency(to, "hold", &hold);
 		fputc('}', to);
 	}
+	schedule_print_json(to, run->schedule, out->turnstile != NULL ?
+	    turnstile_log(out->turnstile) : NULL);
 	fprintf(to, ",\"workers\":[");
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];

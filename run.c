@@ -29,6 +29,7 @@ describe_failure(struct result *r)
 		[UPDATE_REPLACED] = "open",
 		[UPDATE_TIMEOUT] = "lock",
 		[UPDATE_PIN] = "pin",
+		[UPDATE_BUSY] = "lock",
 	};
 	const struct worker_result *first = NULL;
 	unsigned others = 0, i;

@@ -119,6 +119,20 @@ arm(struct file_worker *h, uint64_t first_ns, uint64_t every_ns)
 }
 
 /*
+ * Only tries the lock: UPDATE_BUSY when another holds it, as flock says
+ * with EWOULDBLOCK and a record lock with EAGAIN or EACCES.
+ */
+static inline int
+try_lock(struct file_worker *h, int (*lock)(int, bool))
+{
+	if (lock(h->fd, false) == 0)
+		return UPDATE_OK;
+	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == EACCES)
+		return UPDATE_BUSY;
+	return UPDATE_LOCK;
+}
+
+/*
  * Waits for the lock for at most the worker's timeout.  A lock that is free
  * costs one call; only a wait arms the worker's own timer, whose SIGALRM,
  * aimed at this thread alone, interrupts the blocked call.  The timer
@@ -129,12 +143,11 @@ static int
 lock_within(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 {
 	int64_t deadline;
-	int error = UPDATE_OK;
+	int error;
 
-	if (lock(h->fd, false) == 0)
-		return UPDATE_OK;
-	if (errno != EWOULDBLOCK && errno != EAGAIN && errno != EACCES)
-		return UPDATE_LOCK;
+	if ((error = try_lock(h, lock)) != UPDATE_BUSY)
+		return error;
+	error = UPDATE_OK;
 	deadline = clock_ns() + (int64_t)w->timeout_ns;
 	arm(h, w->timeout_ns, 1000000);
 	while (lock(h->fd, true) == -1) {
@@ -161,6 +174,26 @@ take_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 		if (errno != EINTR)
 			return UPDATE_LOCK;
 	return UPDATE_OK;
+}
+
+/*
+ * With a schedule: the worker waits for its turn to read, then only tries
+ * the lock, and while another worker holds it the turnstile lets the
+ * others' steps go on, and gives the worker its turn to try again.
+ */
+static int
+lock_on_turn(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
+    bool timed, uint64_t *asked)
+{
+	int error;
+
+	turnstile_read(w->turnstile);
+	if (timed)
+		*asked = worker_clock(w);
+	while ((error = try_lock(h, lock)) == UPDATE_BUSY)
+		if (!turnstile_refused(w->turnstile))
+			return take_lock(h, w, lock);
+	return error;
 }
 
 /*
@@ -228,10 +261,18 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 	int error;
 	ssize_t n;
 
-	if (lock != NULL) {
-		if (timed)
-			asked = worker_clock(w);
-		if ((error = take_lock(h, w, lock)) != UPDATE_OK)
+	if (lock == NULL)
+		worker_turn_to_read(w);
+	else {
+		/* The turn to read is waited for with the lock's choice. */
+		if (w->turnstile != NULL)
+			error = lock_on_turn(h, w, lock, timed, &asked);
+		else {
+			if (timed)
+				asked = worker_clock(w);
+			error = take_lock(h, w, lock);
+		}
+		if (error != UPDATE_OK)
 			return error;
 		if (timed)
 			taken = worker_clock(w);
@@ -256,8 +297,10 @@ out:
 			errno = saved;
 	}
 	/* Counted after the unlock, as in the shm backend. */
-	if (wrote)
+	if (wrote) {
+		worker_released(w);
 		worker_committed(w);
+	}
 	if (timed)
 		worker_record(w, asked, taken, released);
 	return error;

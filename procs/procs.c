@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../schedule/turnstile.h"
 #include "procs.h"
 #include "shared.h"
 
@@ -263,6 +264,9 @@ begin_stop(struct watch *watch)
 	watch->stopping = true;
 	watch->stop_at = clock_ns();
 	atomic_store(&watch->shared->stop, 1);
+	/* A worker waiting for its turn would never see the stop. */
+	if (watch->shared->turnstile != NULL)
+		turnstile_open(watch->shared->turnstile);
 }
 
 /*
@@ -648,6 +652,10 @@ procs_run(const struct run *run, struct counter *c,
 	if (run->latency && timing_calibrate(run, &watch.shared->timing) == -1)
 		goto fail;
 	out->timing = watch.shared->timing;
+	if (run->schedule != NULL &&
+	    (out->turnstile = turnstile_create(run->schedule, run)) == NULL)
+		goto fail;
+	watch.shared->turnstile = out->turnstile;
 	out->workers = calloc(n, sizeof(*out->workers));
 	watch.starts = starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));
@@ -742,4 +750,7 @@ procs_free(struct outcome *out)
 	if (out->shared != NULL && out->stuck == 0)
 		munmap(out->shared, out->shared_size);
 	out->shared = NULL;
+	if (out->stuck == 0)
+		turnstile_destroy(out->turnstile);
+	out->turnstile = NULL;
 }

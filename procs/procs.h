@@ -88,6 +88,7 @@ struct outcome {
 	struct timing	 timing;	/* with --latency */
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
+	struct turnstile *turnstile;	/* with --schedule: what ran */
 };
 
 /*

@@ -23,6 +23,7 @@ struct shared {
 	unsigned	 workers;
 	struct timing	 timing;	/* with --latency; set before the
 					   workers start */
+	struct turnstile *turnstile;	/* with --schedule, else NULL */
 	struct slot	slots[];
 };
 

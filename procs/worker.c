@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "../schedule/turnstile.h"
 #include "shared.h"
 
 static void
@@ -123,6 +124,8 @@ work(struct worker_start *start,
 		.delay_ns = run->delay_ns,
 		.timeout_ns = run->timeout_ns,
 		.sample_at = UINT64_MAX,
+		.turnstile = start->shared->turnstile == NULL ? NULL :
+		    turnstile_seat(start->shared->turnstile, start->index),
 		.die = die,
 	};
 	const struct timing *timing = &start->shared->timing;

@@ -79,19 +79,26 @@ deadline_after(uint64_t ns)
 	return at;
 }
 
+/*
+ * Each kind's lock, taken by waiting for it or, with wait false, only
+ * tried: UPDATE_BUSY when another holds it.  wait is a constant at every
+ * call, so each use compiles to the one it needs.
+ */
 static inline int
-mutex_lock(pthread_mutex_t *mutex, struct worker *w)
+mutex_lock(pthread_mutex_t *mutex, struct worker *w, bool wait)
 {
 	struct timespec at;
 	int error;
 
 	/* With a timeout, the clock is read only when the lock is taken. */
-	if (w->timeout_ns == 0)
+	if (wait && w->timeout_ns == 0)
 		error = pthread_mutex_lock(mutex);
-	else if ((error = pthread_mutex_trylock(mutex)) == EBUSY) {
+	else if ((error = pthread_mutex_trylock(mutex)) == EBUSY && wait) {
 		at = deadline_after(w->timeout_ns);
 		error = pthread_mutex_clocklock(mutex, CLOCK_MONOTONIC, &at);
 	}
+	if (error == EBUSY)
+		return UPDATE_BUSY;
 	if (error == EOWNERDEAD) {
 		/*
 		 * Its owner died holding it.  The dead worker's update was not
@@ -109,10 +116,15 @@ mutex_lock(pthread_mutex_t *mutex, struct worker *w)
 }
 
 static inline int
-sem_lock(sem_t *sem, struct worker *w)
+sem_lock(sem_t *sem, struct worker *w, bool wait)
 {
 	struct timespec at;
 
+	if (!wait) {
+		if (sem_trywait(sem) == 0)
+			return UPDATE_OK;
+		return errno == EAGAIN ? UPDATE_BUSY : UPDATE_LOCK;
+	}
 	if (w->timeout_ns == 0) {
 		while (sem_wait(sem) == -1)
 			if (errno != EINTR)
@@ -129,11 +141,14 @@ sem_lock(sem_t *sem, struct worker *w)
 }
 
 static inline int
-spin_lock(atomic_int *spin, struct worker *w)
+spin_lock(atomic_int *spin, struct worker *w, bool wait)
 {
 	int64_t deadline = 0;
 	unsigned spins = 0;
 
+	if (!wait)
+		return atomic_exchange_explicit(spin, 1, memory_order_acquire) ==
+		    0 ? UPDATE_OK : UPDATE_BUSY;
 	while (atomic_exchange_explicit(spin, 1, memory_order_acquire) != 0) {
 		/* Wait on a plain read, so waiters share the line. */
 		while (atomic_load_explicit(spin, memory_order_relaxed) != 0) {
@@ -157,6 +172,37 @@ spin_lock(atomic_int *spin, struct worker *w)
 
 enum shm_kind { MUTEX, SEM, SPIN, ATOMIC, NONE };
 
+static inline __attribute__((always_inline)) int
+shm_lock(struct shm_state *s, struct worker *w, enum shm_kind kind,
+    bool wait)
+{
+	if (kind == MUTEX)
+		return mutex_lock(&s->area->mutex, w, wait);
+	if (kind == SEM)
+		return sem_lock(s->sem, w, wait);
+	return spin_lock(&s->area->spin, w, wait);
+}
+
+/*
+ * With a schedule: the worker waits for its turn to read, then only tries
+ * the lock, and while another worker holds it the turnstile lets the
+ * others' steps go on, and gives the worker its turn to try again.
+ */
+static int
+shm_lock_on_turn(struct shm_state *s, struct worker *w, enum shm_kind kind,
+    bool timed, uint64_t *asked)
+{
+	int error;
+
+	turnstile_read(w->turnstile);
+	if (timed)
+		*asked = worker_clock(w);
+	while ((error = shm_lock(s, w, kind, false)) == UPDATE_BUSY)
+		if (!turnstile_refused(w->turnstile))
+			return shm_lock(s, w, kind, true);
+	return error;
+}
+
 /*
  * One update.  kind is a constant at every call, and the function always
  * inlined (the compiler would rather not, for its size), so each kind's
@@ -175,29 +221,34 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 	bool timed;
 
 	if (kind == ATOMIC) {
+		worker_turn_to_read(w);
 		worker_midpoint(w);
 		atomic_fetch_add_explicit(&area->value, w->delta,
 		    memory_order_relaxed);
+		worker_released(w);
 		worker_committed(w);
 		return UPDATE_OK;
 	}
 	if (kind == NONE) {
+		worker_turn_to_read(w);
 		value = atomic_load_explicit(&area->value, memory_order_relaxed);
 		worker_midpoint(w);
 		atomic_store_explicit(&area->value, (long long)((unsigned long
 		    long)value + (unsigned long long)(long long)w->delta),
 		    memory_order_relaxed);
+		worker_released(w);
 		worker_committed(w);
 		return UPDATE_OK;
 	}
-	if ((timed = worker_timed(w)))
-		asked = worker_clock(w);
-	if (kind == MUTEX)
-		error = mutex_lock(&area->mutex, w);
-	else if (kind == SEM)
-		error = sem_lock(s->sem, w);
-	else if (kind == SPIN)
-		error = spin_lock(&area->spin, w);
+	timed = worker_timed(w);
+	/* The turn to read is waited for with the lock's choice. */
+	if (w->turnstile != NULL)
+		error = shm_lock_on_turn(s, w, kind, timed, &asked);
+	else {
+		if (timed)
+			asked = worker_clock(w);
+		error = shm_lock(s, w, kind, true);
+	}
 	if (error != UPDATE_OK)
 		return error;
 	if (timed)
@@ -225,8 +276,11 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 		 */
 		worker_committed(w);
 		atomic_store_explicit(&area->spin, 0, memory_order_release);
-	} else
+		worker_released(w);
+	} else {
+		worker_released(w);
 		worker_committed(w);
+	}
 	if (timed)
 		worker_record(w, asked, taken, released);
 	return error;
@@ -288,8 +342,8 @@ update_none(void *state, struct worker *w)
 
 /*
  * The racy update is a load and a store; marking progress around each one
- * would triple its stores and its cost.  So unless the worker must pause or
- * crash mid-update, it runs in batches, with one mark a batch: a worker
+ * would triple its stores and its cost.  So unless the worker must pause,
+ * crash mid-update or follow a schedule, it runs in batches, with one mark a batch: a worker
  * killed from outside leaves its last batch uncounted, as its slot's span
  * says, and the report accepts any part of it.
  */
@@ -300,7 +354,7 @@ run_none(void *handle, struct worker *worker)
 	struct worker w = *worker;
 	uint64_t batch, i;
 
-	if (w.delay_ns != 0 || w.crash_at != 0)
+	if (w.delay_ns != 0 || w.crash_at != 0 || w.turnstile != NULL)
 		return worker_loop(handle, worker, update_none);
 	w.slot->span = SHM_NONE_BATCH;
 	while ((w.iterations == 0 || w.done < w.iterations) &&
