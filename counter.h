@@ -61,11 +61,11 @@ struct lock_kind {
 	int	(*run)(void *handle, struct worker *);
 };
 
-/* Where the workers run: --pin. */
+/* Where the workers run: --pin.  Spread, the default, is 0. */
 enum pin {
-	PIN_NONE,		/* wherever the scheduler puts them */
 	PIN_SPREAD,		/* worker k on the k-th CPU proccount may use,
 				   round-robin */
+	PIN_NONE,		/* wherever the scheduler puts them */
 };
 
 /* Everything the command line decided; filled once by proccount.c. */

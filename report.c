@@ -444,9 +444,9 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    (double)run->duration_ns));
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
-	if (run->pin == PIN_SPREAD)
-		fprintf(to, "pinned: each worker kept on one CPU, in turn over "
-		    "those proccount may use (--pin=spread)\n");
+	if (run->pin == PIN_NONE)
+		fprintf(to, "not pinned: each worker ran where the scheduler "
+		    "put it, and two may have shared a CPU (--pin=none)\n");
 	if (run->schedule != NULL && out->turnstile != NULL)
 		schedule_print_text(to, run->schedule,
 		    turnstile_log(out->turnstile), kind_locks(run->kind));

@@ -91,23 +91,24 @@ else
 fi
 
 pc --lock=mutex -n 1000 --json
-is "$(json 'd["pin"]')" none "the default is none"
+is "$(json 'd["pin"]')" spread "the default is spread"
 pc --lock=mutex -n 1000
-is "$(grep -c '^pinned' out)" 0 "unpinned: the text says nothing of it"
-pc --lock=mutex -n 1000 --pin=spread -v
+is "$(grep -c 'pinned' out)" 0 "pinned, the default: the text says nothing of it"
+pc --lock=mutex -n 1000 --pin=none
 is "$(sed -n 2p out)" \
-    "pinned: each worker kept on one CPU, in turn over those proccount may use (--pin=spread)" \
-    "spread: the text says so, second"
+    "not pinned: each worker ran where the scheduler put it, and two may have shared a CPU (--pin=none)" \
+    "none: the text says so, second"
+pc --lock=mutex -n 1000 -v
 is "$(grep -c '^worker [0-9]* [a-z]*: 1000 updates, exited, on CPU [0-9]*, ' out)" 2 \
     "-v: each worker's CPU"
 is "$(grep -o 'on CPU [0-9]*' out | sed 's/on CPU //' | tr '\n' ' ')" "$(spread 2) " \
     "-v: the CPUs spread gave them"
 
 # bench takes --pin to every run, and says which in its JSON.
-pc bench -l atomic -w 2 -t 20ms -r 1 --pin=spread --format=json
-is "$rc:$(json 'd["pin"]')" "0:spread" "bench --pin=spread"
+pc bench -l atomic -w 2 -t 20ms -r 1 --pin=none --format=json
+is "$rc:$(json 'd["pin"]')" "0:none" "bench --pin=none"
 pc bench -l atomic -w 2 -t 20ms -r 1 --format=json
-is "$rc:$(json 'd["pin"]')" "0:none" "bench: none by default"
+is "$rc:$(json 'd["pin"]')" "0:spread" "bench: spread by default"
 pc bench --pin=sometimes
 is "$rc:$(lines out)" "2:0" "bench --pin=sometimes: usage error"
 grep -q "^proccount bench: --pin 'sometimes': choose spread or none (try proccount bench --help)$" err
@@ -132,7 +133,7 @@ then
 		is "$(shm_left "$(json 'd["path"]')")" "" \
 		    "spread $label, cannot move: /dev/shm clean"
 	done
-	# Without --pin, nothing moves a worker.
+	# With --pin=none, nothing moves a worker.
 	timeout -s KILL "$LIMIT" env \
 	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	    strace -f -qq -o /dev/null -e trace=sched_setaffinity \
