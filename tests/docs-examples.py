@@ -915,8 +915,10 @@ def show(picks, runner, top):
 
 
 def roff_line(text):
-    """A printed line as a line of a manual's literal display."""
-    text = text.replace("\\", "\\e")
+    """A printed line as a line of a manual's literal display, without
+    the blanks at its end that the lint refuses (a counter file's padding);
+    the shapes compared are the words."""
+    text = text.rstrip().replace("\\", "\\e")
     return "\\&" + text if text.startswith((".", "'")) else text
 
 
