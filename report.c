@@ -12,6 +12,7 @@
 #include "backends.h"
 #include "histogram.h"
 #include "report.h"
+#include "trace/show.h"
 #include "units.h"
 
 /* What the workers were, in the report's words and the JSON's. */
@@ -451,6 +452,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
 		    "?");
 	print_verdict(to, c, v);
+	if (v->trace != NULL)
+		trace_report_text(to, v->trace);
 	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED) {
 		/* The time is mostly the wait that proved the deadlock. */
 		fprintf(to, "%llu updates before the %s\n",
@@ -528,7 +531,7 @@ utf8_length(const unsigned char *s)
  * Python's "surrogateescape" decodes it, so os.fsencode() of the string
  * gives back the very bytes.
  */
-static void
+void
 json_string(FILE *to, const char *s)
 {
 	const unsigned char *at = (const unsigned char *)s;
@@ -643,6 +646,11 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		json_latency(to, "hold", &hold);
 		fputc('}', to);
 	}
+	fputs(",\"trace\":", to);
+	if (v->trace != NULL)
+		trace_report_json(to, v->trace);
+	else
+		fputs("null", to);
 	fprintf(to, ",\"workers\":[");
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
