@@ -73,6 +73,8 @@ struct outcome {
 	bool		 left_held;
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
+	/* With --trace: every worker's records, in the same mapping. */
+	const struct trace_record *trace;
 };
 
 /*

@@ -126,6 +126,14 @@ work(struct worker_start *start,
 	slot->pid = gettid();
 	slot->delta = w.delta;
 	slot->span = 1;
+	if (run->trace_capacity != 0) {
+		w.trace = shared_trace(start->shared, start->index,
+		    run->trace_capacity);
+		w.trace_base = start->index * run->trace_capacity;
+		/* A timed run's worker stops when its records are full. */
+		if (w.iterations > run->trace_capacity)
+			w.iterations = run->trace_capacity;
+	}
 	cpus = take_cpu(start->index);
 	if ((error = c->ops->attach(c, run, handle)) != UPDATE_OK) {
 		slot->error = error;
