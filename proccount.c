@@ -7,9 +7,13 @@
  * status.  proccount bench, which has a command line of its own, lives in
  * matrix/matrix.c; what the two share is in cli.c.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include "parse.h"
 #include "report.h"
 #include "run.h"
+#include "trace/show.h"
 
 #define VERSION		"0.1"
 
@@ -39,6 +44,7 @@ enum {
 	OPT_LATENCY,
 	OPT_SHARE_FD,
 	OPT_TIMEOUT,
+	OPT_TRACE,
 };
 
 static const struct option options[] = {
@@ -61,6 +67,7 @@ static const struct option options[] = {
 	{ "start",		required_argument,	NULL, 's' },
 	{ "threads",		no_argument,		NULL, 'T' },
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "trace",		optional_argument,	NULL, OPT_TRACE },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 },
@@ -70,7 +77,8 @@ static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
-"                 [--share-fd] [--latency] [--json | --format=text|json]\n"
+"                 [--share-fd] [--latency] [--trace[=file]]\n"
+"                 [--json | --format=text|json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--plot=file.svg]\n"
@@ -100,6 +108,10 @@ static const char usage_tail[] =
 "                           holding the lock\n"
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
 "      --latency            report lock wait and hold percentiles\n"
+"      --trace[=FILE]       record every update and count the lost ones\n"
+"                           exactly; print the timeline, or write the\n"
+"                           records to FILE: JSON Lines if it ends in\n"
+"                           .jsonl, else CSV\n"
 "      --json               print the report as one JSON object\n"
 "      --format=text|json   the report as text (default) or JSON (--json)\n"
 "  -q, --quiet              print nothing on success, in either format\n"
@@ -150,6 +162,7 @@ struct settings {
 	const char	*backend;	/* as given, or NULL */
 	const char	*lock;		/* as given; "" for a bare --lock */
 	const char	*format;	/* as given, or NULL */
+	const char	*trace;		/* --trace's file; "" for none */
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 json;
@@ -269,6 +282,12 @@ parse_options(int argc, char **argv, struct settings *s)
 			s->run.timeout_ns = cli_duration(option_name(opt),
 			    optarg, MAX_TIMEOUT, false);
 			break;
+		case OPT_TRACE:
+			if (optarg != NULL && *optarg == '\0')
+				cli_usage("--trace=: no file named; --trace "
+				    "alone prints the timeline");
+			s->trace = optarg != NULL ? optarg : "";
+			break;
 		default:
 			cli_bad_option(argv, opt, options);
 		}
@@ -277,6 +296,116 @@ parse_options(int argc, char **argv, struct settings *s)
 	/* Words after "--". */
 	if (optind < argc)
 		unexpected(argv[optind], false);
+}
+
+/* The most steps of a timeline that a terminal is given: a screenful. */
+#define TIMELINE_MAX_STEPS	200
+
+/* Whether two paths name one file, whether it exists yet or not. */
+static bool
+same_file(const char *a, const char *b)
+{
+	char *copy_a = strdup(a), *copy_b = strdup(b);
+	char dir_a[PATH_MAX], dir_b[PATH_MAX];
+	struct stat st_a, st_b;
+	bool same = false;
+
+	if (stat(a, &st_a) == 0 && stat(b, &st_b) == 0)
+		same = st_a.st_dev == st_b.st_dev && st_a.st_ino == st_b.st_ino;
+	else if (copy_a != NULL && copy_b != NULL &&
+	    realpath(dirname(copy_a), dir_a) != NULL &&
+	    realpath(dirname(copy_b), dir_b) != NULL) {
+		strcpy(copy_a, a);
+		strcpy(copy_b, b);
+		same = strcmp(dir_a, dir_b) == 0 &&
+		    strcmp(basename(copy_a), basename(copy_b)) == 0;
+	}
+	free(copy_a);
+	free(copy_b);
+	return same;
+}
+
+/*
+ * Where the trace goes, refused before the run if it cannot go there: a
+ * directory, a directory that is missing or not writable for the
+ * temporary file beside it, or the counter file itself.
+ */
+static void
+check_trace_file(const struct settings *s)
+{
+	char *copy, dir[PATH_MAX], target[PATH_MAX];
+	const char *path = s->trace;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_usage("--trace=%s: is a directory", path);
+	if (s->run.backend == &file_backend && same_file(path, s->run.path))
+		cli_usage("--trace=%s: is the counter file", path);
+	/* Anything else that is there, /dev/null, a FIFO, is written to. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return;
+	if (realpath(path, target) == NULL)
+		snprintf(target, sizeof(target), "%s", path);
+	if ((copy = strdup(target)) == NULL)
+		err(EXIT_SYSTEM, "memory");
+	snprintf(dir, sizeof(dir), "%s", dirname(copy));
+	free(copy);
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		cli_usage("--trace=%s: no directory %s to write it in", path,
+		    dir);
+	if (access(dir, W_OK | X_OK) == -1)
+		cli_usage("--trace=%s: cannot write in %s: %s", path, dir,
+		    strerror(errno));
+}
+
+/*
+ * The trace's size, from -n, or for a timed run an equal share of what a
+ * trace may hold, and what it rules out: a count that could leave 32 bits,
+ * a crash beyond the records, a timeline nobody could read.
+ */
+static void
+check_trace(struct settings *s)
+{
+	struct run *run = &s->run;
+	unsigned workers = run->incrementers + run->decrementers;
+	uint64_t steps;
+
+	if (run->iterations > TRACE_MAX / workers)
+		cli_usage("--trace records at most %u updates in all, and %u "
+		    "%s x %llu updates are more", TRACE_MAX, workers,
+		    workers == 1 ? "worker" : "workers",
+		    (unsigned long long)run->iterations);
+	run->trace_capacity = run->iterations != 0 ?
+	    (uint32_t)run->iterations : TRACE_MAX / workers;
+	if (!run->keep_start && !trace_fits(run->start, run->incrementers,
+	    run->decrementers, run->trace_capacity))
+		cli_usage("--trace keeps the count within a 32-bit integer, "
+		    "and from --start %lld, %u updates a worker could take it "
+		    "out", run->start, run->trace_capacity);
+	if (run->crash_at > run->trace_capacity)
+		cli_usage("--crash %llu: beyond the %u updates a worker's "
+		    "trace holds", (unsigned long long)run->crash_at,
+		    run->trace_capacity);
+	if (*s->trace != '\0') {
+		check_trace_file(s);
+		return;
+	}
+	if (s->json)
+		cli_usage("--trace without a file prints a timeline, and the "
+		    "JSON report leaves it no room: give --trace=FILE");
+	if (s->quiet)
+		cli_usage("--quiet and --trace without a file, which prints "
+		    "a timeline: choose one, or give --trace=FILE");
+	if (!isatty(STDOUT_FILENO))
+		return;
+	if (run->iterations == 0)
+		cli_usage("--trace: a timed run's timeline has no bound, and "
+		    "stdout is a terminal: give --trace=FILE, or a pipe");
+	steps = 2 * run->iterations * workers;
+	if (steps > TIMELINE_MAX_STEPS)
+		cli_usage("--trace: the timeline would have %llu steps, more "
+		    "than a screenful (%d): give --trace=FILE, or a pipe",
+		    (unsigned long long)steps, TIMELINE_MAX_STEPS);
 }
 
 static void
@@ -360,6 +489,8 @@ check_settings(struct settings *s)
 		    "may make from --start %lld", (unsigned long long)
 		    run->crash_at, (unsigned long long)run_most_updates(run, run->start, 1),
 		    run->start);
+	if (s->trace != NULL)
+		check_trace(s);
 }
 
 /* The progress line on stderr, where that is a terminal. */
@@ -397,6 +528,31 @@ erase_progress(struct progress_line *line)
 	line->shown = false;
 }
 
+/*
+ * The timeline before the report, or the records in their file, which
+ * the report then names; loudly, a trace that does not add up.
+ */
+static int
+show_trace(const struct settings *s, struct result *r, int status)
+{
+	struct trace_account *trace = &r->trace;
+
+	if (!trace->exact && trace->run->final_known)
+		warnx("the trace does not add up: %s", trace->problem);
+	if (*s->trace == '\0') {
+		if (trace_timeline(stdout, trace) == -1)
+			err(EXIT_SYSTEM, "stdout");
+		putchar('\n');
+		return status;
+	}
+	if (trace_save(s->trace, trace) == -1) {
+		warn("%s", s->trace);
+		return EXIT_SYSTEM;
+	}
+	trace->file = s->trace;
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -430,6 +586,8 @@ main(int argc, char **argv)
 		run_free(&r);
 		return status;
 	}
+	if (r.verdict.trace != NULL)
+		status = show_trace(&s, &r, status);
 	if (!s.quiet || status != EXIT_CORRECT) {
 		if (s.json)
 			report_json(stdout, &s.run, &r.counter, &r.out,
