@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "histogram.h"
+#include "trace/trace.h"
 
 #define MAX_WORKERS	4096
 
@@ -89,6 +90,8 @@ struct run {
 	bool		 share_fd;	/* every worker uses one open file */
 	enum pin	 pin;
 	const struct schedule *schedule;	/* --schedule, or NULL */
+	uint32_t	 trace_capacity; /* --trace: the updates a worker may
+				   record, and so make; 0: no trace */
 };
 
 /*
@@ -182,6 +185,10 @@ struct worker {
 	uint64_t	 read_ticks;	/* the clock's own time, taken off */
 	/* With --schedule: its place in the turnstile, else NULL. */
 	struct turnstile_seat *turnstile;
+	/* With --trace: its records, one an update, and the tag of its
+	 * first update less 1; NULL when the run is not traced. */
+	struct trace_record *trace;
+	uint32_t	 trace_base;
 	/* The runner's: end this worker on the spot, holding whatever it
 	 * holds, as a process killed or a thread that calls pthread_exit. */
 	void	(*die)(struct worker *) __attribute__((noreturn));
@@ -235,6 +242,8 @@ struct counter {
 	long long start;	/* the value it started from, set by create */
 	const char *why;	/* when create or value fails: a reason to
 				   print instead of strerror(errno), or NULL */
+	uint32_t tag;		/* with --trace, set by value: the tag of the
+				   write that left the final value */
 	void	*state;		/* the backend's own, shared by all workers */
 };
 
@@ -353,6 +362,45 @@ worker_midpoint(struct worker *w)
 	    memory_order_relaxed);
 	/* The mark must reach memory before the write it announces. */
 	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/*
+ * With --trace, right after the read: which write it saw, and the value.
+ * Written before the store, which the fence keeps after it, so that a
+ * worker killed after its store still says which write its own came from.
+ */
+static inline void
+worker_traced_read(struct worker *w, uint32_t tag, long long value)
+{
+	struct trace_record *r = &w->trace[w->done];
+
+	r->read_tag = tag;
+	r->read = (int32_t)value;
+	r->t_read = clock_ns();
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* With --trace: the tag that the update under way writes. */
+static inline uint32_t
+worker_trace_tag(const struct worker *w)
+{
+	return w->trace_base + (uint32_t)w->done + 1;
+}
+
+/*
+ * With --trace, right after the write: the value, what the store replaced
+ * if the backend can tell, and the time, last, which says the rest is
+ * there.
+ */
+static inline void
+worker_traced_write(struct worker *w, long long value, uint32_t overwrote)
+{
+	struct trace_record *r = &w->trace[w->done];
+
+	r->wrote = (int32_t)value;
+	r->overwrote = overwrote;
+	atomic_signal_fence(memory_order_seq_cst);
+	r->t_write = clock_ns();
 }
 
 /*

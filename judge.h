@@ -12,6 +12,7 @@
 
 #include "counter.h"
 #include "procs/procs.h"
+#include "trace/trace.h"
 
 #define EXIT_CORRECT	0
 #define EXIT_LOST	1
@@ -48,6 +49,8 @@ struct verdict {
 	double		 fairness;	/* Jain's index over the workers' update
 					   rates, each from the start to its
 					   end; 0 when no update completed */
+	/* With --trace: the exact count, set after judge by run_once. */
+	const struct trace_account *trace;
 };
 
 /* Whether a counted run from start stays within a 64-bit integer. */

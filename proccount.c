@@ -7,9 +7,13 @@
  * status.  proccount bench, which has a command line of its own, lives in
  * matrix/matrix.c; what the two share is in cli.c.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@
 #include "report.h"
 #include "run.h"
 #include "schedule/schedule.h"
+#include "trace/show.h"
 
 #define VERSION		"0.1"
 
@@ -43,6 +48,7 @@ enum {
 	OPT_SCHEDULE,
 	OPT_SHARE_FD,
 	OPT_TIMEOUT,
+	OPT_TRACE,
 };
 
 static const struct option options[] = {
@@ -67,6 +73,7 @@ static const struct option options[] = {
 	{ "start",		required_argument,	NULL, 's' },
 	{ "threads",		no_argument,		NULL, 'T' },
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "trace",		optional_argument,	NULL, OPT_TRACE },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 },
@@ -76,7 +83,7 @@ static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
-"                 [--share-fd] [--pin=spread|none] [--latency]\n"
+"                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
 "       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
 "                         [-d n] [-n count] [-f path] [--json]\n"
@@ -114,6 +121,10 @@ static const char usage_tail[] =
 "      --schedule=STEPS     the workers' steps in this order, repeated, as in\n"
 "                           '1r 2r 1w 2w': worker 1 reads, worker 2 reads,\n"
 "                           1 writes, 2 writes; random:SEED makes one up\n"
+"      --trace[=FILE]       record every update and count the lost ones\n"
+"                           exactly; print the timeline, or write the\n"
+"                           records to FILE: JSON Lines if it ends in\n"
+"                           .jsonl, else CSV\n"
 "      --json               print the report as one JSON object\n"
 "      --format=text|json   the report as text (default) or JSON (--json)\n"
 "  -q, --quiet              print nothing on success, in either format\n"
@@ -167,6 +178,8 @@ struct settings {
 	const char	*format;	/* as given, or NULL */
 	const char	*schedule;	/* as given, or NULL */
 	struct schedule	 steps;		/* what it says */
+	const char	*trace;		/* --trace's file; "" for none */
+	bool		 timeline;	/* print the trace's timeline */
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 json;
@@ -292,6 +305,12 @@ parse_options(int argc, char **argv, struct settings *s)
 			s->run.timeout_ns = cli_duration(option_name(opt),
 			    optarg, MAX_TIMEOUT, false);
 			break;
+		case OPT_TRACE:
+			if (optarg != NULL && *optarg == '\0')
+				cli_usage("--trace=: no file named; --trace "
+				    "alone prints the timeline");
+			s->trace = optarg != NULL ? optarg : "";
+			break;
 		default:
 			cli_bad_option(argv, opt, options);
 		}
@@ -319,6 +338,140 @@ check_schedule(struct settings *s)
 	    run->decrementers, run->iterations, why, sizeof(why)) == -1)
 		cli_usage("--schedule: %s", why);
 	run->schedule = &s->steps;
+}
+
+/* The most steps of a timeline that a terminal is given: a screenful. */
+#define TIMELINE_MAX_STEPS	200
+
+/* Whether two paths name one file, whether it exists yet or not. */
+static bool
+same_file(const char *a, const char *b)
+{
+	char *copy_a = strdup(a), *copy_b = strdup(b);
+	char dir_a[PATH_MAX], dir_b[PATH_MAX];
+	struct stat st_a, st_b;
+	bool same = false;
+
+	if (stat(a, &st_a) == 0 && stat(b, &st_b) == 0)
+		same = st_a.st_dev == st_b.st_dev && st_a.st_ino == st_b.st_ino;
+	else if (copy_a != NULL && copy_b != NULL &&
+	    realpath(dirname(copy_a), dir_a) != NULL &&
+	    realpath(dirname(copy_b), dir_b) != NULL) {
+		strcpy(copy_a, a);
+		strcpy(copy_b, b);
+		same = strcmp(dir_a, dir_b) == 0 &&
+		    strcmp(basename(copy_a), basename(copy_b)) == 0;
+	}
+	free(copy_a);
+	free(copy_b);
+	return same;
+}
+
+/*
+ * Where the trace goes, refused before the run if it cannot go there: a
+ * directory, a directory that is missing or not writable for the
+ * temporary file beside it, or the counter file itself.
+ */
+static void
+check_trace_file(const struct settings *s)
+{
+	char *copy, dir[PATH_MAX], target[PATH_MAX];
+	const char *path = s->trace;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_usage("--trace=%s: is a directory", path);
+	if (s->run.backend == &file_backend && same_file(path, s->run.path))
+		cli_usage("--trace=%s: is the counter file", path);
+	/* Anything else that is there, /dev/null, a FIFO, is written to. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return;
+	if (realpath(path, target) == NULL)
+		snprintf(target, sizeof(target), "%s", path);
+	if ((copy = strdup(target)) == NULL)
+		err(EXIT_SYSTEM, "memory");
+	snprintf(dir, sizeof(dir), "%s", dirname(copy));
+	free(copy);
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		cli_usage("--trace=%s: no directory %s to write it in", path,
+		    dir);
+	if (access(dir, W_OK | X_OK) == -1)
+		cli_usage("--trace=%s: cannot write in %s: %s", path, dir,
+		    strerror(errno));
+}
+
+/*
+ * The trace's size, from -n, or for a timed run an equal share of what a
+ * trace may hold, and what it rules out: a count that could leave 32 bits,
+ * a crash beyond the records, a timeline nobody could read.
+ */
+static void
+check_trace(struct settings *s)
+{
+	struct run *run = &s->run;
+	unsigned workers = run->incrementers + run->decrementers;
+	uint64_t steps;
+
+	if (run->iterations > TRACE_MAX / workers)
+		cli_usage("--trace records at most %u updates in all, and %u "
+		    "%s x %llu updates are more", TRACE_MAX, workers,
+		    workers == 1 ? "worker" : "workers",
+		    (unsigned long long)run->iterations);
+	run->trace_capacity = run->iterations != 0 ?
+	    (uint32_t)run->iterations : TRACE_MAX / workers;
+	if (!run->keep_start && !trace_fits(run->start, run->incrementers,
+	    run->decrementers, run->trace_capacity))
+		cli_usage("--trace keeps the count within a 32-bit integer, "
+		    "and from --start %lld, %u updates a worker could take it "
+		    "out", run->start, run->trace_capacity);
+	if (run->crash_at > run->trace_capacity)
+		cli_usage("--crash %llu: beyond the %u updates a worker's "
+		    "trace holds", (unsigned long long)run->crash_at,
+		    run->trace_capacity);
+	if (*s->trace != '\0') {
+		check_trace_file(s);
+		return;
+	}
+	s->timeline = true;
+	if (s->json)
+		cli_usage("--trace without a file prints a timeline, and the "
+		    "JSON report leaves it no room: give --trace=FILE");
+	if (s->quiet)
+		cli_usage("--quiet and --trace without a file, which prints "
+		    "a timeline: choose one, or give --trace=FILE");
+	if (!isatty(STDOUT_FILENO))
+		return;
+	if (run->iterations == 0)
+		cli_usage("--trace: a timed run's timeline has no bound, and "
+		    "stdout is a terminal: give --trace=FILE, or a pipe");
+	steps = 2 * run->iterations * workers;
+	if (steps > TIMELINE_MAX_STEPS)
+		cli_usage("--trace: the timeline would have %llu steps, more "
+		    "than a screenful (%d): give --trace=FILE, or a pipe",
+		    (unsigned long long)steps, TIMELINE_MAX_STEPS);
+}
+
+/*
+ * A schedule's run is traced, so that its timeline shows the interleaving
+ * that was asked for, and its report counts the lost updates exactly.
+ * Where the trace cannot hold the run it is not traced; the timeline is
+ * left out of a JSON or quiet report, and out of a terminal that it would
+ * fill, where --trace would refuse it.
+ */
+static void
+imply_trace(struct settings *s)
+{
+	struct run *run = &s->run;
+	unsigned workers = run->incrementers + run->decrementers;
+
+	if (run->iterations > TRACE_MAX / workers || run->keep_start ||
+	    !trace_fits(run->start, run->incrementers, run->decrementers,
+	    (uint32_t)run->iterations))
+		return;
+	run->trace_capacity = (uint32_t)run->iterations;
+	s->trace = "";
+	s->timeline = !s->json && !s->quiet && (!isatty(STDOUT_FILENO) ||
+	    2 * run->iterations * workers <= TIMELINE_MAX_STEPS);
 }
 
 static void
@@ -404,6 +557,10 @@ check_settings(struct settings *s)
 		    run->start);
 	if (s->schedule != NULL)
 		check_schedule(s);
+	if (s->trace != NULL)
+		check_trace(s);
+	else if (s->schedule != NULL)
+		imply_trace(s);
 }
 
 /* The progress line on stderr, where that is a terminal. */
@@ -439,6 +596,33 @@ erase_progress(struct progress_line *line)
 	if (line->shown)
 		fputs("\r\033[K", stderr);
 	line->shown = false;
+}
+
+/*
+ * The timeline before the report, or the records in their file, which
+ * the report then names; loudly, a trace that does not add up.
+ */
+static int
+show_trace(const struct settings *s, struct result *r, int status)
+{
+	struct trace_account *trace = &r->trace;
+
+	if (!trace->exact && trace->run->final_known)
+		warnx("the trace does not add up: %s", trace->problem);
+	if (*s->trace == '\0') {
+		if (!s->timeline)
+			return status;
+		if (trace_timeline(stdout, trace) == -1)
+			err(EXIT_SYSTEM, "stdout");
+		putchar('\n');
+		return status;
+	}
+	if (trace_save(s->trace, trace) == -1) {
+		warn("%s", s->trace);
+		return EXIT_SYSTEM;
+	}
+	trace->file = s->trace;
+	return status;
 }
 
 int
@@ -479,6 +663,8 @@ main(int argc, char **argv)
 		schedule_free(&s.steps);
 		return status;
 	}
+	if (r.verdict.trace != NULL)
+		status = show_trace(&s, &r, status);
 	if (!s.quiet || status != EXIT_CORRECT) {
 		if (s.json)
 			report_json(stdout, &s.run, &r.counter, &r.out,

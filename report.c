@@ -13,6 +13,7 @@
 #include "histogram.h"
 #include "report.h"
 #include "schedule/turnstile.h"
+#include "trace/show.h"
 #include "units.h"
 
 /* What the workers were, in the report's words and the JSON's. */
@@ -491,6 +492,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
 		    "?");
 	print_verdict(to, c, v);
+	if (v->trace != NULL)
+		trace_report_text(to, v->trace);
 	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED) {
 		/* The time is mostly the wait that proved the deadlock. */
 		fprintf(to, "%llu updates before the %s\n",
@@ -576,7 +579,7 @@ utf8_length(const unsigned char *s)
  * Python's "surrogateescape" decodes it, so os.fsencode() of the string
  * gives back the very bytes.
  */
-static void
+void
 json_string(FILE *to, const char *s)
 {
 	const unsigned char *at = (const unsigned char *)s;
@@ -699,6 +702,11 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	}
 	schedule_print_json(to, run->schedule, out->turnstile != NULL ?
 	    turnstile_log(out->turnstile) : NULL);
+	fputs(",\"trace\":", to);
+	if (v->trace != NULL)
+		trace_report_json(to, v->trace);
+	else
+		fputs("null", to);
 	fprintf(to, ",\"workers\":[");
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];

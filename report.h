@@ -17,6 +17,8 @@ void	report_text(FILE *, const struct run *, const struct counter *,
 	    const struct outcome *, const struct verdict *, bool verbose);
 void	report_json(FILE *, const struct run *, const struct counter *,
 	    const struct outcome *, const struct verdict *);
+/* A string as JSON, bytes that are no UTF-8 as Python's surrogateescape. */
+void	json_string(FILE *, const char *);
 void	merge_latency(const struct outcome *, struct histogram *wait,
 	    struct histogram *hold);
 

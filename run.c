@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends.h"
@@ -203,6 +204,68 @@ final_value(const struct run *run, struct result *r, long long *final)
 	return true;
 }
 
+/*
+ * With --trace: the exact count, from every worker's records.  The trace
+ * knows which uncounted update of a killed worker landed, which the
+ * verdict could only allow for, so its expected value is made exact; then
+ * its drift must be the lost decrements less the lost increments, and if
+ * it is not, the trace says so.  Returns 0, or -1 with errno set.
+ */
+static int
+account_trace(const struct run *run, struct result *r, const long long *final)
+{
+	const struct outcome *out = &r->out;
+	struct trace_account *a = &r->trace;
+	struct verdict *v = &r->verdict;
+	unsigned long long expected = (unsigned long long)v->start;
+	long long lost;
+	unsigned i;
+
+	r->trace_workers = calloc(out->nworkers + 1, sizeof(*r->trace_workers));
+	if (r->trace_workers == NULL)
+		return -1;
+	for (i = 0; i < out->nworkers; i++) {
+		r->trace_workers[i] = (struct trace_worker){
+			.records = out->trace + (size_t)i * run->trace_capacity,
+			.done = out->workers[i].done,
+			.delta = out->workers[i].delta,
+			.pid = out->workers[i].pid,
+		};
+		expected += (unsigned long long)(out->workers[i].delta *
+		    (long long)out->workers[i].done);
+	}
+	r->trace_run = (struct trace_run){
+		.start = v->start,
+		.capacity = run->trace_capacity,
+		.nworkers = out->nworkers,
+		.workers = r->trace_workers,
+		.final_known = final != NULL,
+		.final = final != NULL ? *final : 0,
+		.final_tag = r->counter.tag,
+		.began_ns = out->started_ns,
+		.timed = run->iterations == 0,
+	};
+	if (trace_account(&r->trace_run, a) == -1)
+		return -1;
+	v->trace = a;
+	if (!a->exact)
+		return 0;
+	expected += (unsigned long long)a->landed_sum;
+	v->landed = (unsigned)a->landed;
+	v->expected = (long long)expected;
+	v->drift = (long long)((unsigned long long)v->final - expected);
+	v->correct = v->drift == 0;
+	v->outside = v->outside && !v->correct;
+	lost = (long long)a->lost_decrements - (long long)a->lost_increments;
+	if (v->drift != lost) {
+		a->exact = false;
+		snprintf(a->problem, sizeof(a->problem), "the drift is %lld, "
+		    "but the lost decrements less the lost increments make "
+		    "%lld", v->drift, lost);
+	}
+	return 0;
+}
+
 int
 run_once(const struct run *run, const struct progress *progress,
     struct result *r)
@@ -227,6 +290,16 @@ run_once(const struct run *run, const struct progress *progress,
 		r->counter.ops->destroy(&r->counter);
 		return r->status = EXIT_SYSTEM;
 	}
+	if (run->trace_capacity != 0 && !trace_fits(r->counter.start,
+	    run->incrementers, run->decrementers, run->trace_capacity)) {
+		snprintf(r->message, sizeof(r->message), "%s holds %lld: "
+		    "with %llu updates a worker, the count could leave the "
+		    "range of a 32-bit integer, which --trace keeps it in",
+		    r->counter.name, r->counter.start,
+		    (unsigned long long)run->trace_capacity);
+		r->counter.ops->destroy(&r->counter);
+		return r->status = EXIT_SYSTEM;
+	}
 	if (procs_run(run, &r->counter, progress, &r->out) == -1) {
 		snprintf(r->message, sizeof(r->message),
 		    "cannot start the workers: %s", strerror(errno));
@@ -246,6 +319,12 @@ run_once(const struct run *run, const struct progress *progress,
 	judge(run, &r->out, r->counter.start, known ? &final : NULL,
 	    &r->verdict);
 	r->judged = true;
+	if (run->trace_capacity != 0 &&
+	    account_trace(run, r, known ? &final : NULL) == -1) {
+		snprintf(r->message, sizeof(r->message), "cannot account for "
+		    "the trace: %s", strerror(errno));
+		r->status = EXIT_SYSTEM;
+	}
 	if (r->status == 0)
 		r->status = verdict_status(&r->out, &r->verdict);
 	return r->status;
@@ -254,5 +333,8 @@ run_once(const struct run *run, const struct progress *progress,
 void
 run_free(struct result *r)
 {
+	trace_account_free(&r->trace);
+	free(r->trace_workers);
+	r->trace_workers = NULL;
 	procs_free(&r->out);
 }

@@ -17,6 +17,10 @@ struct result {
 	int		 status;	/* the exit status the run earns */
 	bool		 judged;	/* the workers ran: verdict, report */
 	char		 message[PATH_MAX + 512];	/* what went wrong */
+	/* With --trace: the records as the account reads them, and it. */
+	struct trace_worker *trace_workers;
+	struct trace_run trace_run;
+	struct trace_account trace;
 };
 
 int	run_once(const struct run *, const struct progress *, struct result *);

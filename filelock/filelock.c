@@ -16,6 +16,15 @@
  * last descriptor of the open file description.  A thread that ends leaves
  * its descriptor open, and its flock or OFD lock held.  An update is the
  * lock, one pread and one pwrite of the fixed-width record, and the unlock.
+ *
+ * With --trace the record holds the tag of the write that made it after
+ * the value, "15 3", while the workers run; the parent writes the plain
+ * number back when it reads the final value, under the lock, so that
+ * other programs find a number there after the run.  A plain number is
+ * read as the start value's, tag 0.  What a write replaced the file cannot
+ * tell, so its record says TRACE_UNKNOWN.  A traced run killed before its
+ * end leaves the tag in the file: then it holds no number, as Python's
+ * int() sees it, and the next run replaces it only with --force.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -197,12 +206,12 @@ lock_on_turn(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 }
 
 /*
- * Reads the counter as another program may have left it.  Returns the
- * length of the file's text, -1 with errno set when it cannot be read, or
- * -2 when it holds no number.
+ * Reads the counter as another program may have left it, and with tag,
+ * a traced record's tag.  Returns the length of the file's text, -1 with
+ * errno set when it cannot be read, or -2 when it holds no number.
  */
 static inline ssize_t
-read_counter(int fd, long long *value)
+read_counter(int fd, long long *value, uint32_t *tag)
 {
 	char text[COUNTER_FILE_MAX];
 	ssize_t n;
@@ -212,26 +221,34 @@ read_counter(int fd, long long *value)
 		n = pread(fd, text, sizeof(text), 0);
 	if (n == -1)
 		return -1;
-	if (n == (ssize_t)sizeof(text) ||
-	    !counter_text_read(text, (size_t)n, value))
+	if (n == (ssize_t)sizeof(text) || !(tag != NULL ?
+	    counter_text_read_tagged(text, (size_t)n, value, tag) :
+	    counter_text_read(text, (size_t)n, value)))
 		return -2;
 	return n;
 }
 
 /*
- * Writes value as the record, in place.  Text longer than a record, left
- * by another program, is first covered by the value padded with spaces,
- * then cut: the file holds the new number at every moment.  Returns 1 when
- * the value is written, and 0 with errno set when it is not; *failed says
- * whether anything failed.
+ * Writes value as the record, in place, with tag a traced one.  Text
+ * longer than a record, left by another program, is first covered by the
+ * value padded with spaces, then cut: the file holds the new number at
+ * every moment.  Returns 1 when the value is written, and 0 with errno set
+ * when it is not; *failed says whether anything failed.
  */
 static inline int
-write_counter(int fd, long long value, ssize_t old_len, bool *failed)
+write_counter(int fd, long long value, const uint32_t *tag, ssize_t old_len,
+    bool *failed)
 {
 	char text[COUNTER_FILE_MAX];
 	size_t len = COUNTER_TEXT_SIZE;
 
-	counter_text_format(value, text);
+	if (tag == NULL)
+		counter_text_format(value, text);
+	else if (!counter_text_format_tagged(value, *tag, text)) {
+		errno = ERANGE;
+		*failed = true;
+		return 0;
+	}
 	if (old_len > COUNTER_TEXT_SIZE) {
 		len = (size_t)old_len;
 		memset(text + COUNTER_TEXT_SIZE - 1, ' ',
@@ -258,6 +275,7 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 	long long value;
 	uint64_t asked = 0, taken = 0, released = 0;
 	bool wrote = false, failed, timed = lock != NULL && worker_timed(w);
+	uint32_t tag;
 	int error;
 	ssize_t n;
 
@@ -277,13 +295,21 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 		if (timed)
 			taken = worker_clock(w);
 	}
-	if ((n = read_counter(h->fd, &value)) < 0) {
+	if ((n = read_counter(h->fd, &value, w->trace != NULL ? &tag :
+	    NULL)) < 0) {
 		error = n == -1 ? UPDATE_READ : UPDATE_CORRUPT;
 		goto out;
 	}
+	if (w->trace != NULL)
+		worker_traced_read(w, tag, value);
 	worker_midpoint(w);
-	wrote = write_counter(h->fd, (long long)((unsigned long long)value +
-	    (unsigned long long)(long long)w->delta), n, &failed);
+	value = (long long)((unsigned long long)value +
+	    (unsigned long long)(long long)w->delta);
+	tag = w->trace != NULL ? worker_trace_tag(w) : 0;
+	wrote = write_counter(h->fd, value, w->trace != NULL ? &tag : NULL, n,
+	    &failed);
+	if (wrote && w->trace != NULL)
+		worker_traced_write(w, value, TRACE_UNKNOWN);
 	error = failed ? UPDATE_WRITE : UPDATE_OK;
 out:
 	if (lock != NULL) {
@@ -379,7 +405,8 @@ create_counter(const char *path, long long start)
 	    saved == EINVAL)) {
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOCTTY |
 		    O_CLOEXEC, 0666);
-		if (fd != -1 && write_counter(fd, start, 0, &failed) == 0) {
+		if (fd != -1 && write_counter(fd, start, NULL, 0, &failed) ==
+		    0) {
 			saved = errno;
 			unlink(path);
 			close(fd);
@@ -458,7 +485,7 @@ reuse_counter(struct counter *c, const struct run *run, int fd)
 			c->why = "is locked by another program";
 		return -1;
 	}
-	n = read_counter(fd, &value);
+	n = read_counter(fd, &value, NULL);
 	if (n == -1)
 		goto fail;
 	if (n == -2 && !run->force) {
@@ -474,7 +501,7 @@ reuse_counter(struct counter *c, const struct run *run, int fd)
 		goto fail;
 	if (n == -2)
 		n = st.st_size > COUNTER_FILE_MAX ? 0 : (ssize_t)st.st_size;
-	if (write_counter(fd, c->start, n, &failed) == 0 || failed)
+	if (write_counter(fd, c->start, NULL, n, &failed) == 0 || failed)
 		goto fail;
 	if (locked && unlock(fd) == -1)
 		return -1;
@@ -608,7 +635,8 @@ file_detach(void *handle)
 
 /*
  * The final value, read under the run's lock as an update reads it: another
- * program may be halfway through its own update.
+ * program may be halfway through its own update.  A traced run's record
+ * gives its tag, and is written back as the plain number, under the lock.
  */
 static int
 file_value(struct counter *c, const struct run *run, bool under_lock,
@@ -616,8 +644,9 @@ file_value(struct counter *c, const struct run *run, bool under_lock,
 {
 	struct file_state *f = c->state;
 	int (*lock)(int, bool) = NULL, (*unlock)(int) = NULL;
+	uint32_t *tag = run->trace_capacity != 0 ? &c->tag : NULL;
 	struct stat at_path, st;
-	bool locked;
+	bool locked, failed = false;
 	ssize_t n;
 	int saved;
 
@@ -637,15 +666,17 @@ file_value(struct counter *c, const struct run *run, bool under_lock,
 			c->why = "is locked by another program";
 		return -1;
 	}
-	if ((n = read_counter(f->fd, value)) == -2) {
+	if ((n = read_counter(f->fd, value, tag)) == -2) {
 		c->why = "holds no number: it was changed during the run";
 		errno = EINVAL;
 	}
+	if (n >= 0 && tag != NULL)
+		write_counter(f->fd, *value, NULL, n, &failed);
 	saved = errno;
 	if (locked)
 		unlock(f->fd);
 	errno = saved;
-	return n < 0 ? -1 : 0;
+	return n < 0 || failed ? -1 : 0;
 }
 
 /*

@@ -11,6 +11,7 @@
 #define PROCCOUNT_TEXT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 /* 20 characters hold any long long, sign included. */
@@ -112,6 +113,69 @@ counter_text_read(const char *text, size_t len, long long *value)
 	if (!digit_last)
 		return false;
 	*value = negative ? (long long)(0 - magnitude) : (long long)magnitude;
+	return true;
+}
+
+/*
+ * A traced run's record: the value, a space, and the tag of the write that
+ * made it, "15 3", padded as ever.  Returns false when the two do not fit,
+ * which a traced run's 32-bit value and tag of at most 7 digits always do.
+ */
+static inline bool
+counter_text_format_tagged(long long value, uint32_t tag,
+    char text[COUNTER_TEXT_SIZE])
+{
+	char digits[10], *space;
+	size_t at, n = 0;
+
+	counter_text_format(value, text);
+	space = memchr(text, ' ', COUNTER_TEXT_SIZE - 1);
+	at = space != NULL ? (size_t)(space - text) : COUNTER_TEXT_SIZE - 1;
+	do {
+		digits[n++] = (char)('0' + tag % 10);
+		tag /= 10;
+	} while (tag != 0);
+	if (at + 1 + n > COUNTER_TEXT_SIZE - 1)
+		return false;
+	for (at++; n > 0; at++)
+		text[at] = digits[--n];
+	return true;
+}
+
+/*
+ * Reads what counter_text_read reads, and a traced record's tag after it;
+ * a plain number, as a traced run's parent writes at its start and end,
+ * is the start value, tag 0.
+ */
+static inline bool
+counter_text_read_tagged(const char *text, size_t len, long long *value,
+    uint32_t *tag)
+{
+	size_t at = 0, end = len, gap, from;
+	unsigned long long number = 0;
+
+	while (end > at && counter_text_space(text[end - 1]))
+		end--;
+	while (at < end && counter_text_space(text[at]))
+		at++;
+	for (gap = at; gap < end && !counter_text_space(text[gap]); gap++)
+		;
+	if (gap == end) {
+		*tag = 0;
+		return counter_text_read(text, len, value);
+	}
+	for (from = gap; from < end && counter_text_space(text[from]); from++)
+		;
+	for (; from < end; from++) {
+		if (text[from] < '0' || text[from] > '9')
+			return false;
+		number = number * 10 + (unsigned)(text[from] - '0');
+		if (number > UINT32_MAX)
+			return false;
+	}
+	if (!counter_text_read(text + at, gap - at, value))
+		return false;
+	*tag = (uint32_t)number;
 	return true;
 }
 

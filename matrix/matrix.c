@@ -432,24 +432,17 @@ bench_as(const struct bench *b)
 	return b->as_threads ? "threads" : "processes";
 }
 
-/* Writes s as a JSON string: the CPU's name is whatever the kernel said. */
+/*
+ * Writes s as a JSON string, as the single run's report does, or null when
+ * there is nothing: the CPU's name is whatever the kernel said.
+ */
 static void
-json_string(const char *s)
+json_text(const char *s)
 {
-	if (s == NULL || *s == '\0') {
+	if (s == NULL || *s == '\0')
 		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
+	else
+		json_string(stdout, s);
 }
 
 /*
@@ -564,7 +557,7 @@ print_json(const struct bench *b, const struct cell *cells, size_t n,
 
 	printf("{\"complete\":%s,\"interrupted\":", complete ? "true" :
 	    "false");
-	json_string(interrupted);
+	json_text(interrupted);
 	printf(",\"duration_s\":%.6f,\"repeat\":%u,\"pin\":\"%s\","
 	    "\"as\":[%s%s%s],", (double)b->duration_ns / 1e9, b->repeat,
 	    b->pin == PIN_SPREAD ? "spread" : "none",
@@ -574,20 +567,20 @@ print_json(const struct bench *b, const struct cell *cells, size_t n,
 	snprintf(system, sizeof(system), "%s %s", m->host.sysname,
 	    m->host.release);
 	printf("\"machine\":{\"cpu_model\":");
-	json_string(m->cpu_model);
+	json_text(m->cpu_model);
 	printf(",\"cpus\":%ld,\"cpus_allowed\":%ld,\"system\":",
 	    m->cpus_online, m->cpus_allowed);
-	json_string(system);
+	json_text(system);
 	printf(",\"kernel\":");
-	json_string(m->host.release);
+	json_text(m->host.release);
 	printf(",\"arch\":");
-	json_string(m->host.machine);
+	json_text(m->host.machine);
 	printf("},\"counter_fs\":");
 	if (!m->has_counter)
 		printf("null");
 	else {
 		printf("{\"type\":");
-		json_string(m->fs_type);
+		json_text(m->fs_type);
 		if (m->fs_known)
 			printf(",\"magic\":\"%#lx\"}", m->fs_magic);
 		else
@@ -595,7 +588,7 @@ print_json(const struct bench *b, const struct cell *cells, size_t n,
 	}
 	printf(",\"warnings\":[");
 	if (*b->warning != '\0')
-		json_string(b->warning);
+		json_text(b->warning);
 	printf("],\"cells\":[");
 	for (i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];

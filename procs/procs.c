@@ -638,7 +638,9 @@ procs_run(const struct run *run, struct counter *c,
 	int signal_fd = -1, start_errno = 0, saved;
 
 	memset(out, 0, sizeof(*out));
-	out->shared_size = sizeof(struct shared) + n * sizeof(struct slot);
+	/* The records are sized from the run: no worker allocates. */
+	out->shared_size = sizeof(struct shared) + n * sizeof(struct slot) +
+	    (size_t)n * run->trace_capacity * sizeof(struct trace_record);
 	out->shared = mmap(NULL, out->shared_size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (out->shared == MAP_FAILED) {
@@ -656,6 +658,8 @@ procs_run(const struct run *run, struct counter *c,
 	    (out->turnstile = turnstile_create(run->schedule, run)) == NULL)
 		goto fail;
 	watch.shared->turnstile = out->turnstile;
+	if (run->trace_capacity != 0)
+		out->trace = shared_trace(watch.shared, 0, run->trace_capacity);
 	out->workers = calloc(n, sizeof(*out->workers));
 	watch.starts = starts = calloc(n, sizeof(*starts));
 	watch.killed_by_us = calloc(n, sizeof(*watch.killed_by_us));

@@ -89,6 +89,8 @@ struct outcome {
 	void		*shared;	/* the mapping the histograms live in */
 	size_t		 shared_size;
 	struct turnstile *turnstile;	/* with --schedule: what ran */
+	/* With --trace: every worker's records, in the same mapping. */
+	const struct trace_record *trace;
 };
 
 /*

@@ -25,7 +25,16 @@ struct shared {
 					   workers start */
 	struct turnstile *turnstile;	/* with --schedule, else NULL */
 	struct slot	slots[];
+	/* With --trace, after the last slot: each worker's records. */
 };
+
+/* With --trace: worker index's records, capacity of them. */
+static inline struct trace_record *
+shared_trace(struct shared *shared, unsigned index, uint32_t capacity)
+{
+	return (struct trace_record *)&shared->slots[shared->workers] +
+	    (size_t)index * capacity;
+}
 
 /* One worker's start: where it reports, and the two pipes of the gate. */
 struct worker_start {

@@ -147,6 +147,14 @@ work(struct worker_start *start,
 		    2654435761u) | 1;
 		w.sample_at = w.sample_seed % w.sample_every;
 	}
+	if (run->trace_capacity != 0) {
+		w.trace = shared_trace(start->shared, start->index,
+		    run->trace_capacity);
+		w.trace_base = start->index * run->trace_capacity;
+		/* A timed run's worker stops when its records are full. */
+		if (w.iterations > run->trace_capacity)
+			w.iterations = run->trace_capacity;
+	}
 	/* Placed first, so that what attach allocates is near its CPU. */
 	if ((cpus = place(start->index, run->pin, &cpu)) == 0) {
 		error = UPDATE_PIN;

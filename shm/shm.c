@@ -31,6 +31,13 @@
  * The pages of both are reserved with posix_fallocate before they are
  * touched: on a full /dev/shm, touching a page of a mapping that has none
  * behind it raises SIGBUS, where the reservation fails with ENOSPC.
+ *
+ * With --trace the counter's one 64-bit word holds the value in its low
+ * 32 bits and the tag of the write that made it in its high 32 bits, so
+ * that one load reads both and one store writes both.  The store is then
+ * an exchange, which returns the word it replaced, so the trace knows
+ * which write each one overwrote; the atomic kind's add becomes a
+ * compare-and-swap loop, whose successful swap read what it replaced.
  */
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -203,16 +210,75 @@ shm_lock_on_turn(struct shm_state *s, struct worker *w, enum shm_kind kind,
 	return error;
 }
 
+/* A traced counter's word: a tag and a 32-bit value. */
+static inline long long
+traced_word(uint32_t tag, long long value)
+{
+	return (long long)((unsigned long long)tag << 32 | (uint32_t)value);
+}
+
+static inline long long
+traced_value(long long word)
+{
+	return (int32_t)(uint32_t)(unsigned long long)word;
+}
+
+static inline uint32_t
+traced_tag(long long word)
+{
+	return (uint32_t)((unsigned long long)word >> 32);
+}
+
+/* With --trace, after the load: the value, the read recorded. */
+static inline long long
+traced_read(struct worker *w, long long word)
+{
+	worker_traced_read(w, traced_tag(word), traced_value(word));
+	return traced_value(word);
+}
+
+/* With --trace, the store: the value tagged, and what it replaced. */
+static inline void
+traced_store(struct shm_area *area, struct worker *w, long long value)
+{
+	long long old = atomic_exchange_explicit(&area->value,
+	    traced_word(worker_trace_tag(w), value), memory_order_relaxed);
+
+	worker_traced_write(w, value, traced_tag(old));
+}
+
 /*
- * One update.  kind is a constant at every call, and the function always
- * inlined (the compiler would rather not, for its size), so each kind's
- * update below compiles to its own straight-line body.  The update is counted
- * after the unlock, to keep the critical section short; a worker killed in
- * between is marked mid-update, and its update may or may not be in the
- * value, which the report accepts either way.
+ * With --trace, the atomic kind's add: a compare-and-swap loop, the read
+ * recorded before each swap is tried, so that the one recorded last is
+ * the one the successful swap replaced.
+ */
+static inline void
+traced_add(struct shm_area *area, struct worker *w)
+{
+	long long word = atomic_load_explicit(&area->value,
+	    memory_order_relaxed), value;
+
+	do {
+		value = traced_read(w, word) + w->delta;
+	} while (!atomic_compare_exchange_weak_explicit(&area->value, &word,
+	    traced_word(worker_trace_tag(w), value), memory_order_relaxed,
+	    memory_order_relaxed));
+	worker_traced_write(w, value, traced_tag(word));
+}
+
+/*
+ * One update.  kind and traced are constants at every call, and the
+ * function always inlined (the compiler would rather not, for its size),
+ * so each kind's update below compiles to its own straight-line body, and
+ * to a second one with the trace's hooks, which an untraced run never
+ * enters: its loop is what it was before there was a trace.  The update
+ * is counted after the unlock, to keep the critical section short; a
+ * worker killed in between is marked mid-update, and its update may or may
+ * not be in the value, which the report accepts either way.
  */
 static inline __attribute__((always_inline)) int
-shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
+shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
+    bool traced)
 {
 	struct shm_area *area = s->area;
 	uint64_t asked = 0, taken = 0, released = 0;
@@ -223,8 +289,11 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 	if (kind == ATOMIC) {
 		worker_turn_to_read(w);
 		worker_midpoint(w);
-		atomic_fetch_add_explicit(&area->value, w->delta,
-		    memory_order_relaxed);
+		if (traced)
+			traced_add(area, w);
+		else
+			atomic_fetch_add_explicit(&area->value, w->delta,
+			    memory_order_relaxed);
 		worker_released(w);
 		worker_committed(w);
 		return UPDATE_OK;
@@ -232,10 +301,16 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 	if (kind == NONE) {
 		worker_turn_to_read(w);
 		value = atomic_load_explicit(&area->value, memory_order_relaxed);
+		if (traced)
+			value = traced_read(w, value);
 		worker_midpoint(w);
-		atomic_store_explicit(&area->value, (long long)((unsigned long
-		    long)value + (unsigned long long)(long long)w->delta),
-		    memory_order_relaxed);
+		value = (long long)((unsigned long long)value +
+		    (unsigned long long)(long long)w->delta);
+		if (traced)
+			traced_store(area, w, value);
+		else
+			atomic_store_explicit(&area->value, value,
+			    memory_order_relaxed);
 		worker_released(w);
 		worker_committed(w);
 		return UPDATE_OK;
@@ -254,11 +329,17 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 	if (timed)
 		taken = worker_clock(w);
 	value = atomic_load_explicit(&area->value, memory_order_relaxed);
+	if (traced)
+		value = traced_read(w, value);
 	worker_midpoint(w);
 	/* Wraps like the file backend's instead of overflowing. */
-	atomic_store_explicit(&area->value, (long long)((unsigned long long)
-	    value + (unsigned long long)(long long)w->delta),
-	    memory_order_relaxed);
+	value = (long long)((unsigned long long)value +
+	    (unsigned long long)(long long)w->delta);
+	if (traced)
+		traced_store(area, w, value);
+	else
+		atomic_store_explicit(&area->value, value,
+		    memory_order_relaxed);
 	if (timed)
 		released = worker_clock(w);
 	if (kind == MUTEX && (error = pthread_mutex_unlock(&area->mutex))) {
@@ -289,63 +370,102 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 static inline int
 update_mutex(void *state, struct worker *w)
 {
-	return shm_update(state, w, MUTEX);
+	return shm_update(state, w, MUTEX, false);
+}
+
+static inline int
+update_mutex_traced(void *state, struct worker *w)
+{
+	return shm_update(state, w, MUTEX, true);
 }
 
 static int
 run_mutex(void *handle, struct worker *w)
 {
+	if (w->trace != NULL)
+		return worker_loop(handle, w, update_mutex_traced);
 	return worker_loop(handle, w, update_mutex);
 }
 
 static inline int
 update_sem(void *state, struct worker *w)
 {
-	return shm_update(state, w, SEM);
+	return shm_update(state, w, SEM, false);
+}
+
+static inline int
+update_sem_traced(void *state, struct worker *w)
+{
+	return shm_update(state, w, SEM, true);
 }
 
 static int
 run_sem(void *handle, struct worker *w)
 {
+	if (w->trace != NULL)
+		return worker_loop(handle, w, update_sem_traced);
 	return worker_loop(handle, w, update_sem);
 }
 
 static inline int
 update_spin(void *state, struct worker *w)
 {
-	return shm_update(state, w, SPIN);
+	return shm_update(state, w, SPIN, false);
+}
+
+static inline int
+update_spin_traced(void *state, struct worker *w)
+{
+	return shm_update(state, w, SPIN, true);
 }
 
 static int
 run_spin(void *handle, struct worker *w)
 {
+	if (w->trace != NULL)
+		return worker_loop(handle, w, update_spin_traced);
 	return worker_loop(handle, w, update_spin);
 }
 
 static inline int
 update_atomic(void *state, struct worker *w)
 {
-	return shm_update(state, w, ATOMIC);
+	return shm_update(state, w, ATOMIC, false);
+}
+
+static inline int
+update_atomic_traced(void *state, struct worker *w)
+{
+	return shm_update(state, w, ATOMIC, true);
 }
 
 static int
 run_atomic(void *handle, struct worker *w)
 {
+	if (w->trace != NULL)
+		return worker_loop(handle, w, update_atomic_traced);
 	return worker_loop(handle, w, update_atomic);
 }
 
 static inline int
 update_none(void *state, struct worker *w)
 {
-	return shm_update(state, w, NONE);
+	return shm_update(state, w, NONE, false);
+}
+
+static inline int
+update_none_traced(void *state, struct worker *w)
+{
+	return shm_update(state, w, NONE, true);
 }
 
 /*
  * The racy update is a load and a store; marking progress around each one
  * would triple its stores and its cost.  So unless the worker must pause,
- * crash mid-update or follow a schedule, it runs in batches, with one mark a batch: a worker
- * killed from outside leaves its last batch uncounted, as its slot's span
- * says, and the report accepts any part of it.
+ * crash mid-update, follow a schedule or trace, it runs in batches, with
+ * one mark a batch: a worker killed from outside leaves its last batch
+ * uncounted, as its slot's span says, and the report accepts any part of
+ * it.
  */
 static int
 run_none(void *handle, struct worker *worker)
@@ -354,6 +474,8 @@ run_none(void *handle, struct worker *worker)
 	struct worker w = *worker;
 	uint64_t batch, i;
 
+	if (w.trace != NULL)
+		return worker_loop(handle, worker, update_none_traced);
 	if (w.delay_ns != 0 || w.crash_at != 0 || w.turnstile != NULL)
 		return worker_loop(handle, worker, update_none);
 	w.slot->span = SHM_NONE_BATCH;
@@ -658,7 +780,8 @@ shm_create(struct counter *c, const struct run *run)
 	s->sem = SEM_FAILED;
 	if ((s->area = open_segment(c)) == MAP_FAILED)
 		goto fail;
-	atomic_init(&s->area->value, run->start);
+	atomic_init(&s->area->value, run->trace_capacity != 0 ?
+	    traced_word(0, run->start) : run->start);
 	atomic_init(&s->area->spin, 0);
 	if (init_mutex(&s->area->mutex) == -1)
 		goto fail_mapped;
@@ -703,9 +826,12 @@ shm_value(struct counter *c, const struct run *run, bool locked,
 	struct shm_state *s = c->state;
 
 	/* Only the workers took the lock, and they have all ended. */
-	(void)run;
 	(void)locked;
 	*value = atomic_load(&s->area->value);
+	if (run->trace_capacity != 0) {
+		c->tag = traced_tag(*value);
+		*value = traced_value(*value);
+	}
 	return 0;
 }
 

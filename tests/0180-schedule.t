@@ -82,12 +82,37 @@ for as in "" -T; do
 	    "atomic$as: the same steps, and the add cannot lose"
 done
 
+# The report, after the timeline a scheduled run prints before it.
+report() {
+	sed -n '/^\(file\|shm\) .*: [0-9]* incrementer/,$p' out
+}
+
 pc -n 3 --schedule='1r 2r 1w 2w'
 is "$rc" 1 "text: exit 1"
-is "$(sed -n 2p out)" "schedule: 1r 2r 1w 2w (repeated: 12 steps in all)" \
+is "$(report | sed -n 2p)" "schedule: 1r 2r 1w 2w (repeated: 12 steps in all)" \
     "text: the schedule, and that it repeated"
 grep -q '^final -3, expected 0: off by -3, updates were lost$' out
 ok $? "text: the verdict"
+# A schedule is traced: its timeline, and the exact count of what it lost.
+is "$(grep -c '<- overwrote inc#[123] ([-0-9]*->[-0-9]*): lost$' out)" 3 \
+    "text: the timeline marks each write that made a loss"
+grep -q '^traced: 3 updates lost: 3 increments, 0 decrements; drift -3$' out
+ok $? "text: the trace counts the three increments lost"
+for as in "" -T; do
+	for spec in "file none" "file flock" "shm none" "shm mutex" "shm spin" "shm atomic"; do
+		set -- $spec
+		pc $as -b $1 --lock=$2 -i 1 -d 1 -n 4 --schedule='1r 2r 1w 2w' --json
+		# Without a lock each round loses the increment; with one, or
+		# with the atomic add, nothing.
+		lost=4; [ $2 = none ] || lost=0
+		is "$(json 'd["trace"]["lost"], d["trace"]["lost_increments"], d["trace"]["lost_decrements"], d["drift"] == d["trace"]["lost_decrements"] - d["trace"]["lost_increments"]')" \
+		    "($lost, $lost, 0, True)" "$1 $2${as:+ threads}: the schedule's run traced, $lost lost"
+	done
+done
+pc -n 3 --schedule='1r 2r 1w 2w' -q
+is "$rc" 1 "-q: not refused, as --trace -q is: the loss's exit status"
+grep -q "^ *t(us)" out
+is "$?" 1 "-q: no timeline"
 
 # Every locked kind, as processes and as threads: worker 2 cannot take
 # the lock worker 1 holds; it waits, and the count is exact.
@@ -102,7 +127,7 @@ for as in "" -T; do
 		    "$what: exact, in the order the lock imposed; who waited for whom, after which step"
 		pc $as --lock=$kind -n 1 --schedule='1r 2r 1w 2w'
 		is "$rc" 0 "$what text: exit 0"
-		is "$(sed -n '2,4p' out | tr '\n' '|')" \
+		is "$(report | sed -n '2,4p' | tr '\n' '|')" \
 		    "schedule: 1r 2r 1w 2w|worker 2 waits for the lock held by worker 1|the lock imposed this order: 1r 1w 2r 2w|" \
 		    "$what text: the wait and the order"
 		[ $kind = mutex ] || [ $kind = sem ] || [ $kind = spin ] || continue
@@ -154,7 +179,7 @@ for as in "" -T; do
 	done
 done
 pc -n 3 --schedule=random:42
-is "$(sed -n 2p out)" "schedule random:42: 1r 2r 2w 1w 1r 2r 1w 2w 1r 2r 2w 1w" \
+is "$(report | sed -n 2p)" "schedule random:42: 1r 2r 2w 1w 1r 2r 1w 2w 1r 2r 2w 1w" \
     "text: the seed and the schedule it made"
 
 # A stop reaches workers waiting for their turn: the run ends, exact.

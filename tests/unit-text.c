@@ -46,6 +46,26 @@ refuses(const char *text, const char *what)
 	ok(!counter_text_read(text, len, &value), what);
 }
 
+static void
+reads_tagged(const char *text, long long expected, uint32_t tag,
+    const char *what)
+{
+	long long value = 12345;
+	uint32_t got = 99;
+
+	ok(counter_text_read_tagged(text, strlen(text), &value, &got) &&
+	    value == expected && got == tag, what);
+}
+
+static void
+refuses_tagged(const char *text, const char *what)
+{
+	long long value;
+	uint32_t tag;
+
+	ok(!counter_text_read_tagged(text, strlen(text), &value, &tag), what);
+}
+
 int
 main(void)
 {
@@ -95,5 +115,27 @@ main(void)
 	refuses("0x10", "hexadecimal");
 	refuses("9223372036854775808", "one past the largest");
 	refuses("1\0", "a zero byte");
+
+	/* A traced run's record: the value, then its write's tag. */
+	ok(counter_text_format_tagged(15, 3, text), "tagged: 15 3 fits");
+	is_str(text, "15 3                \n", "tagged: the tag after a space");
+	ok(counter_text_format_tagged(INT32_MIN, 4194304, text),
+	    "tagged: the widest value and tag fit");
+	is_str(text, "-2147483648 4194304 \n", "tagged: the widest record");
+	ok(!counter_text_format_tagged(LLONG_MIN, 1, text),
+	    "tagged: a 64-bit value and a tag do not fit");
+	reads_tagged("15 3                \n", 15, 3, "tagged: read back");
+	reads_tagged("-2147483648 4194304 \n", INT32_MIN, 4194304,
+	    "tagged: the widest read back");
+	reads_tagged("42\n", 42, 0, "tagged: a plain number is the start's");
+	reads_tagged(" -7 \t 12\n", -7, 12, "tagged: any whitespace between");
+	reads_tagged("1_000 4294967295", 1000, UINT32_MAX,
+	    "tagged: the largest tag");
+	refuses_tagged("15 x", "tagged: a tag that is no number");
+	refuses_tagged("15 3 4", "tagged: three fields");
+	refuses_tagged("15 -3", "tagged: a negative tag");
+	refuses_tagged("15 4294967296", "tagged: a tag past 32 bits");
+	refuses_tagged("x 3", "tagged: a value that is no number");
+	refuses_tagged("", "tagged: nothing");
 	return done_testing();
 }
