@@ -438,8 +438,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	    as, plural(run->incrementers, "", "s"), run->decrementers, as,
 	    plural(run->decrementers, "", "s"));
 	if (run->iterations != 0)
-		fprintf(to, " x %llu updates\n",
-		    (unsigned long long)run->iterations);
+		fprintf(to, " x %llu %s\n", (unsigned long long)run->iterations,
+		    plural(run->iterations, "update", "updates"));
 	else
 		fprintf(to, " for %s\n", units_time(took,
 		    (double)run->duration_ns));
