@@ -178,6 +178,26 @@ for as in "" -T; do
 		    "random:$seed$as with a lock: exact"
 	done
 done
+
+# Replayed, a random schedule's trace is the same, update for update: who
+# read which write, what each read and wrote, and which were lost; only
+# the pids and the times differ.
+trace_of() {
+	python3 -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    print(*(r[k] for k in ("worker", "number", "tag", "read_tag", "read", "wrote", "overwrote", "lost")))' "$1"
+}
+for as in "" -T; do
+	for backend in shm file; do
+		pc $as -b $backend -i 2 -d 1 -n 3 --schedule=random:99 --trace=a.csv --json
+		asked=$(json 'd["schedule"]["asked"]')
+		pc $as -b $backend -i 2 -d 1 -n 3 --schedule="$asked" --trace=b.csv --json
+		is "$(trace_of b.csv)" "$(trace_of a.csv)" \
+		    "random:99 $backend${as:+ threads}: the replay's trace is the same"
+		is "$(trace_of a.csv | wc -l)" 9 \
+		    "random:99 $backend${as:+ threads}: a record an update"
+	done
+done
 pc -n 3 --schedule=random:42
 is "$(report | sed -n 2p)" "schedule random:42: 1r 2r 2w 1w 1r 2r 1w 2w 1r 2r 2w 1w" \
     "text: the seed and the schedule it made"
