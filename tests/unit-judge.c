@@ -5,6 +5,7 @@
  */
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +45,9 @@ made_up(const char *backend, const char *kind, long long start, unsigned n,
 	out.elapsed_ns = 1000000;
 }
 
-/* The text report of the made-up outcome, judged with final. */
+/* The report of the made-up outcome, judged with final: text or JSON. */
 static char *
-text_of(long long final, struct verdict *v)
+report_of(long long final, struct verdict *v, bool json)
 {
 	struct counter c = { .ops = run.backend };
 	char *text = NULL;
@@ -57,27 +58,24 @@ text_of(long long final, struct verdict *v)
 	judge(&run, &out, run.start, &final, v);
 	if ((to = open_memstream(&text, &size)) == NULL)
 		abort();
-	report_text(to, &run, &c, &out, v, false);
+	if (json)
+		report_json(to, &run, &c, &out, v);
+	else
+		report_text(to, &run, &c, &out, v, false);
 	fclose(to);
 	return text;
 }
 
-/* The JSON report of the made-up outcome, judged with final. */
+static char *
+text_of(long long final, struct verdict *v)
+{
+	return report_of(final, v, false);
+}
+
 static char *
 json_of(long long final, struct verdict *v)
 {
-	struct counter c = { .ops = run.backend };
-	char *text = NULL;
-	size_t size = 0;
-	FILE *to;
-
-	strcpy(c.name, "counter.txt");
-	judge(&run, &out, run.start, &final, v);
-	if ((to = open_memstream(&text, &size)) == NULL)
-		abort();
-	report_json(to, &run, &c, &out, v);
-	fclose(to);
-	return text;
+	return report_of(final, v, true);
 }
 
 static int
