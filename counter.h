@@ -82,7 +82,14 @@ struct run {
 	long long	 start;
 	bool		 keep_start;	/* start from the file's value: -s keep */
 	bool		 force;		/* replace a file that holds no number */
-	uint64_t	 delay_ns;	/* pause between read and write */
+	uint64_t	 delay_ns;	/* --hold (--delay): work between the read
+				   and the write, inside the lock */
+	uint64_t	 work_ns;	/* --work: work after each update, outside
+				   the lock */
+	bool		 work_spins;	/* --work-as=spin: the two spin on the
+				   clock, else they sleep */
+	bool		 tries;		/* --try: the lock is only tried, and a
+				   busy one is a miss, then --work */
 	uint64_t	 crash_at;	/* the first incrementer dies in this update */
 	uint64_t	 timeout_ns;	/* the longest wait for the lock, 0: none */
 	bool		 latency;	/* record wait and hold times */
@@ -147,6 +154,11 @@ struct slot {
 	int		 error;		/* enum update_error */
 	int		 error_errno;
 	uint32_t	 recovered;	/* times it took the lock from a dead owner */
+	/* --hold and --work: the time they took, as the worker measured it;
+	 * --try: the lock found busy.  Only the worker writes them. */
+	_Atomic uint64_t held_ns;
+	_Atomic uint64_t worked_ns;
+	_Atomic uint64_t misses;
 	uint32_t	 span;		/* updates that one mid-update mark covers */
 	int		 cpu;		/* where it was after its updates, or,
 					   with UPDATE_PIN, where it was to go;
@@ -170,7 +182,11 @@ struct worker {
 	int		 delta;
 	uint64_t	 done;		/* updates completed */
 	uint64_t	 crash_at;	/* die in update number crash_at, 0: never */
-	uint64_t	 delay_ns;
+	uint64_t	 delay_ns;	/* --hold */
+	uint64_t	 work_ns;
+	bool		 work_spins;
+	/* The lock is only tried: under a schedule, or with --try. */
+	bool		 lock_tried;
 	uint64_t	 timeout_ns;
 	/*
 	 * With --latency, the update to time next, numbered as done counts
@@ -344,9 +360,46 @@ worker_released(struct worker *w)
 }
 
 /*
+ * --hold and --work: ns of work, a sleep or a spin on the clock that
+ * touches no shared memory, so that workers spinning side by side do not
+ * slow each other, added to the total given, which only this worker
+ * writes: what a sleep overshoots is counted.  Kept out of line, and
+ * given no worker, so that a run without them keeps its loop as it was.
+ */
+static __attribute__((noinline, cold, unused)) void
+worker_busy(_Atomic uint64_t *total, uint64_t ns, bool spins)
+{
+	int64_t from = clock_ns(), now;
+
+	if (spins)
+		while ((now = clock_ns()) - from < (int64_t)ns)
+			;
+	else {
+		sleep_ns(ns);
+		now = clock_ns();
+	}
+	atomic_store_explicit(total, atomic_load_explicit(total,
+	    memory_order_relaxed) + (uint64_t)(now - from),
+	    memory_order_relaxed);
+}
+
+/*
+ * --try: the lock was busy.  Counted, and the worker does its outside
+ * work, if any, before it tries again.
+ */
+static __attribute__((noinline, cold, unused)) void
+worker_missed(struct worker *w)
+{
+	atomic_store_explicit(&w->slot->misses, atomic_load_explicit(
+	    &w->slot->misses, memory_order_relaxed) + 1, memory_order_relaxed);
+	if (w->work_ns != 0)
+		worker_busy(&w->slot->worked_ns, w->work_ns, w->work_spins);
+}
+
+/*
  * Called by every update between reading the value and writing it back,
  * with the lock held: the turn to write, under a schedule, the optional
- * pause that widens the race window, the injected death, and the mark
+ * --hold that widens the race window, the injected death, and the mark
  * that says an update is under way.
  */
 static inline void
@@ -355,7 +408,7 @@ worker_midpoint(struct worker *w)
 	if (w->turnstile != NULL)
 		turnstile_write(w->turnstile);
 	if (w->delay_ns != 0)
-		sleep_ns(w->delay_ns);
+		worker_busy(&w->slot->held_ns, w->delay_ns, w->work_spins);
 	if (w->done + 1 == w->crash_at)
 		w->die(w);
 	/* Released: whoever reads the mark also sees the traced read. */
@@ -441,6 +494,9 @@ worker_loop(void *handle, struct worker *worker,
 			break;
 		if ((error = update(handle, &w)) != UPDATE_OK)
 			break;
+		if (w.work_ns != 0)
+			worker_busy(&w.slot->worked_ns, w.work_ns,
+			    w.work_spins);
 	}
 	worker->done = w.done;
 	return error;

@@ -42,6 +42,7 @@ enum {
 	OPT_DELAY,
 	OPT_FORCE,
 	OPT_FORMAT,
+	OPT_HOLD,
 	OPT_JSON,
 	OPT_LATENCY,
 	OPT_PIN,
@@ -49,6 +50,9 @@ enum {
 	OPT_SHARE_FD,
 	OPT_TIMEOUT,
 	OPT_TRACE,
+	OPT_TRY,
+	OPT_WORK,
+	OPT_WORK_AS,
 };
 
 static const struct option options[] = {
@@ -61,6 +65,7 @@ static const struct option options[] = {
 	{ "force",		no_argument,		NULL, OPT_FORCE },
 	{ "format",		required_argument,	NULL, OPT_FORMAT },
 	{ "help",		no_argument,		NULL, 'h' },
+	{ "hold",		required_argument,	NULL, OPT_HOLD },
 	{ "incrementers",	required_argument,	NULL, 'i' },
 	{ "iterations",		required_argument,	NULL, 'n' },
 	{ "json",		no_argument,		NULL, OPT_JSON },
@@ -74,15 +79,19 @@ static const struct option options[] = {
 	{ "threads",		no_argument,		NULL, 'T' },
 	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
 	{ "trace",		optional_argument,	NULL, OPT_TRACE },
+	{ "try",		no_argument,		NULL, OPT_TRY },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "version",		no_argument,		NULL, 'V' },
+	{ "work",		required_argument,	NULL, OPT_WORK },
+	{ "work-as",		required_argument,	NULL, OPT_WORK_AS },
 	{ NULL,			0,			NULL, 0 },
 };
 
 static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
-"                 [--delay=duration] [--crash=n] [--timeout=duration]\n"
+"                 [--hold=duration] [--work=duration] [--work-as=sleep|spin]\n"
+"                 [--try] [--crash=n] [--timeout=duration]\n"
 "                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
 "       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
@@ -111,7 +120,13 @@ static const char usage_tail[] =
 "      --share-fd           file: every worker uses one open file description\n"
 "  -s, --start=V|keep       starting value (default 0); keep: a file's own\n"
 "      --force              file: replace a file that holds no number\n"
-"      --delay=DURATION     pause between reading and writing in each update\n"
+"      --hold=DURATION      work between reading and writing in each update,\n"
+"                           inside the lock (--delay is another name for it)\n"
+"      --work=DURATION      work after each update, outside the lock\n"
+"      --work-as=sleep|spin the work of --hold and --work: a sleep\n"
+"                           (default) or a spin on the clock, CPU work\n"
+"      --try                only try the lock; a worker that finds it held\n"
+"                           counts a miss, does its --work and tries again\n"
 "      --crash=N            the first incrementer dies in its Nth update,\n"
 "                           holding the lock\n"
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
@@ -182,6 +197,7 @@ struct settings {
 	bool		 timeline;	/* print the trace's timeline */
 	bool		 iterations_given;
 	bool		 file_given;
+	bool		 work_as_given;
 	bool		 json;
 	bool		 quiet;
 	bool		 verbose;
@@ -277,6 +293,7 @@ parse_options(int argc, char **argv, struct settings *s)
 			    1, MAX_ITERATIONS);
 			break;
 		case OPT_DELAY:
+		case OPT_HOLD:
 			s->run.delay_ns = cli_duration(option_name(opt),
 			    optarg, MAX_DELAY, true);
 			break;
@@ -304,6 +321,21 @@ parse_options(int argc, char **argv, struct settings *s)
 		case OPT_TIMEOUT:
 			s->run.timeout_ns = cli_duration(option_name(opt),
 			    optarg, MAX_TIMEOUT, false);
+			break;
+		case OPT_TRY:
+			s->run.tries = true;
+			break;
+		case OPT_WORK:
+			s->run.work_ns = cli_duration(option_name(opt),
+			    optarg, MAX_DELAY, true);
+			break;
+		case OPT_WORK_AS:
+			if (strcmp(optarg, "spin") != 0 &&
+			    strcmp(optarg, "sleep") != 0)
+				cli_usage("--work-as '%s': choose sleep or spin",
+				    optarg);
+			s->run.work_spins = strcmp(optarg, "spin") == 0;
+			s->work_as_given = true;
 			break;
 		case OPT_TRACE:
 			if (optarg != NULL && *optarg == '\0')
@@ -499,6 +531,21 @@ check_settings(struct settings *s)
 	if (run->timeout_ns != 0 && !kind_locks(run->kind))
 		cli_usage("--timeout bounds the wait for a lock, and --lock=%s "
 		    "has nothing to wait for", run->kind->name);
+	if (run->tries && s->lock == NULL)
+		cli_usage("--try only tries the lock, and a run without "
+		    "--lock has none to try");
+	if (run->tries && !kind_locks(run->kind))
+		cli_usage("--try only tries the lock, and --lock=%s has none "
+		    "to try", run->kind->name);
+	if (run->tries && run->timeout_ns != 0)
+		cli_usage("--try and --timeout: a worker that only tries the "
+		    "lock never waits for it");
+	if (run->tries && s->schedule != NULL)
+		cli_usage("--try and --schedule: a schedule says when each "
+		    "worker tries the lock");
+	if (s->work_as_given && run->delay_ns == 0 && run->work_ns == 0)
+		cli_usage("--work-as says how --hold and --work work, and "
+		    "neither is given");
 	if (s->file_given && run->backend != &file_backend)
 		cli_usage("--file is for --backend=file; the %s backend "
 		    "names its own object", run->backend->name);

@@ -151,6 +151,100 @@ ns_per_update(const struct outcome *out, const struct verdict *v)
 }
 
 /*
+ * --hold and --work, as the workers measured them: the time each spent in
+ * them, summed.  Only that time counts, not the lock's own handoffs nor
+ * the read and the write, which are short beside any hold worth setting.
+ */
+static void	json_number_or_null(FILE *, bool, double);
+
+struct hold_sums {
+	uint64_t	 held_ns;
+	uint64_t	 worked_ns;
+	uint64_t	 misses;
+	double		 held_share;	/* of the run's elapsed time */
+	double		 serial_share;	/* held / (held + worked) */
+	double		 amdahl;	/* the most N workers can gain */
+};
+
+static bool
+hold_sums(const struct run *run, const struct outcome *out,
+    struct hold_sums *h)
+{
+	unsigned i, n = out->nworkers;
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < n; i++) {
+		h->held_ns += out->workers[i].held_ns;
+		h->worked_ns += out->workers[i].worked_ns;
+		h->misses += out->workers[i].misses;
+	}
+	if (!kind_locks(run->kind) || h->held_ns + h->worked_ns == 0 ||
+	    out->elapsed_ns <= 0 || n == 0)
+		return false;
+	h->held_share = (double)h->held_ns / (double)out->elapsed_ns;
+	h->serial_share = (double)h->held_ns /
+	    (double)(h->held_ns + h->worked_ns);
+	h->amdahl = 1 / (h->serial_share + (1 - h->serial_share) / n);
+	return true;
+}
+
+static void
+print_hold(FILE *to, const struct run *run, const struct outcome *out)
+{
+	struct hold_sums h;
+	unsigned i;
+	char held[UNITS_LEN], took[UNITS_LEN];
+
+	if (hold_sums(run, out, &h)) {
+		if (run->delay_ns != 0)
+			fprintf(to, "lock held %.1f%% of the run, at least: "
+			    "the workers' --hold took %s in all, in %s\n",
+			    100 * h.held_share, units_time(held,
+			    (double)h.held_ns), units_time(took,
+			    (double)out->elapsed_ns));
+		fprintf(to, "serial share %.1f%% (--hold of --hold + --work): "
+		    "by Amdahl's law %u %s at most %.2fx as fast as one\n",
+		    100 * h.serial_share, out->nworkers, plural(out->nworkers,
+		    "worker is", "workers are"), h.amdahl);
+	}
+	if (!run->tries)
+		return;
+	fprintf(to, "--try: %llu %s found the lock held (", (unsigned long
+	    long)h.misses, plural(h.misses, "try", "tries"));
+	for (i = 0; i < out->nworkers; i++)
+		fprintf(to, "%s%ld: %llu", i ? ", " : "",
+		    (long)out->workers[i].pid,
+		    (unsigned long long)out->workers[i].misses);
+	fputs(")\n", to);
+}
+
+static void
+json_hold(FILE *to, const struct run *run, const struct outcome *out)
+{
+	struct hold_sums h;
+	bool known = hold_sums(run, out, &h);
+
+	fprintf(to, ",\"hold_ns\":%llu,\"work_ns\":%llu,\"work_as\":\"%s\","
+	    "\"held_ns\":%llu,\"worked_ns\":%llu,\"held_share\":",
+	    (unsigned long long)run->delay_ns,
+	    (unsigned long long)run->work_ns,
+	    run->work_spins ? "spin" : "sleep",
+	    (unsigned long long)h.held_ns, (unsigned long long)h.worked_ns);
+	json_number_or_null(to, known, h.held_share);
+	fputs(",\"serial_share\":", to);
+	json_number_or_null(to, known, h.serial_share);
+	fputs(",\"amdahl_best\":", to);
+	json_number_or_null(to, known, h.amdahl);
+	fputs(",\"try\":", to);
+	fputs(run->tries ? "true" : "false", to);
+	fputs(",\"misses\":", to);
+	if (run->tries)
+		fprintf(to, "%llu", (unsigned long long)h.misses);
+	else
+		fputs("null", to);
+}
+
+/*
  * What timing the updates added to the run, as far as it can be known:
  * the cost of timing one, measured alone before the run, times the updates
  * timed, spread over all of them.  A contended lock can pass on more than
@@ -507,6 +601,7 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    (unsigned long long)v->updates,
 		    units_time(took, (double)out->elapsed_ns),
 		    units_time(each, ns_per_update(out, v)));
+	print_hold(to, run, out);
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
 		if (kind_locks(run->kind)) {
@@ -688,6 +783,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	    (unsigned long long)v->fewest, (unsigned long long)v->most);
 	json_number_or_null(to, v->updates != 0, v->fairness);
 	fputc('}', to);
+	json_hold(to, run, out);
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
 		fprintf(to, ",\"latency\":{\"every\":%u,\"clock\":\"%s\","
@@ -713,11 +809,12 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 
 		describe_end(r, words, sizeof(words));
 		fprintf(to, "%s{\"pid\":%ld,\"role\":\"%s\",\"updates\":%llu,"
-		    "\"end\":\"%s\",\"recovered\":%u,\"unsure\":%u,"
-		    "\"began_s\":%.6f,\"ended_s\":%.6f,"
+		    "\"end\":\"%s\",\"recovered\":%u,\"misses\":%llu,"
+		    "\"unsure\":%u,\"began_s\":%.6f,\"ended_s\":%.6f,"
 		    "\"cpu_user_s\":%.6f,\"cpu_system_s\":%.6f,\"cpu\":",
 		    i ? "," : "", (long)r->pid, role(r),
 		    (unsigned long long)r->done, words, r->recovered,
+		    (unsigned long long)r->misses,
 		    r->unsure, since(out, r->start_ns), since(out, r->end_ns),
 		    r->user_s, r->system_s);
 		if (r->cpu >= 0)

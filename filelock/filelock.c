@@ -188,7 +188,9 @@ take_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 /*
  * With a schedule: the worker waits for its turn to read, then only tries
  * the lock, and while another worker holds it the turnstile lets the
- * others' steps go on, and gives the worker its turn to try again.
+ * others' steps go on, and gives the worker its turn to try again.  With
+ * --try and no schedule, a busy lock is a miss, after which the worker
+ * does its outside work and tries again.
  */
 static int
 lock_on_turn(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
@@ -196,6 +198,13 @@ lock_on_turn(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 {
 	int error;
 
+	if (w->turnstile == NULL) {
+		if (timed)
+			*asked = worker_clock(w);
+		while ((error = try_lock(h, lock)) == UPDATE_BUSY)
+			worker_missed(w);
+		return error;
+	}
 	turnstile_read(w->turnstile);
 	if (timed)
 		*asked = worker_clock(w);
@@ -283,7 +292,7 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 		worker_turn_to_read(w);
 	else {
 		/* The turn to read is waited for with the lock's choice. */
-		if (w->turnstile != NULL)
+		if (w->lock_tried)
 			error = lock_on_turn(h, w, lock, timed, &asked);
 		else {
 			if (timed)

@@ -158,7 +158,7 @@ static int64_t
 stall_limit(const struct run *run)
 {
 	return (int64_t)(run->timeout_ns ? run->timeout_ns + GRACE_NS :
-	    STALL_NS) + (int64_t)run->delay_ns;
+	    STALL_NS) + (int64_t)run->delay_ns + (int64_t)run->work_ns;
 }
 
 static unsigned
@@ -413,6 +413,9 @@ collect_ended(struct watch *watch, struct slot *slot,
 	r->error = slot->error;
 	r->error_errno = slot->error_errno;
 	r->recovered = slot->recovered;
+	r->held_ns = atomic_load(&slot->held_ns);
+	r->worked_ns = atomic_load(&slot->worked_ns);
+	r->misses = atomic_load(&slot->misses);
 	r->cpu = slot->cpu;
 	r->end_ns = slot->end_ns ? slot->end_ns :
 	    watch->reaped_ns[r - out->workers];

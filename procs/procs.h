@@ -47,6 +47,9 @@ struct worker_result {
 	int		 error;		/* enum update_error */
 	int		 error_errno;
 	uint32_t	 recovered;
+	uint64_t	 held_ns;	/* --hold, --work: as it measured them */
+	uint64_t	 worked_ns;
+	uint64_t	 misses;	/* --try: the lock found busy */
 	int		 cpu;		/* where it was after its updates; with
 					   UPDATE_PIN, where it was to go; -1:
 					   unknown */

@@ -193,7 +193,9 @@ shm_lock(struct shm_state *s, struct worker *w, enum shm_kind kind,
 /*
  * With a schedule: the worker waits for its turn to read, then only tries
  * the lock, and while another worker holds it the turnstile lets the
- * others' steps go on, and gives the worker its turn to try again.
+ * others' steps go on, and gives the worker its turn to try again.  With
+ * --try and no schedule, a busy lock is a miss, after which the worker
+ * does its outside work and tries again.
  */
 static int
 shm_lock_on_turn(struct shm_state *s, struct worker *w, enum shm_kind kind,
@@ -201,6 +203,13 @@ shm_lock_on_turn(struct shm_state *s, struct worker *w, enum shm_kind kind,
 {
 	int error;
 
+	if (w->turnstile == NULL) {
+		if (timed)
+			*asked = worker_clock(w);
+		while ((error = shm_lock(s, w, kind, false)) == UPDATE_BUSY)
+			worker_missed(w);
+		return error;
+	}
 	turnstile_read(w->turnstile);
 	if (timed)
 		*asked = worker_clock(w);
@@ -317,7 +326,7 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 	}
 	timed = worker_timed(w);
 	/* The turn to read is waited for with the lock's choice. */
-	if (w->turnstile != NULL)
+	if (w->lock_tried)
 		error = shm_lock_on_turn(s, w, kind, timed, &asked);
 	else {
 		if (timed)
@@ -476,7 +485,8 @@ run_none(void *handle, struct worker *worker)
 
 	if (w.trace != NULL)
 		return worker_loop(handle, worker, update_none_traced);
-	if (w.delay_ns != 0 || w.crash_at != 0 || w.turnstile != NULL)
+	if (w.delay_ns != 0 || w.work_ns != 0 || w.crash_at != 0 ||
+	    w.turnstile != NULL)
 		return worker_loop(handle, worker, update_none);
 	w.slot->span = SHM_NONE_BATCH;
 	while ((w.iterations == 0 || w.done < w.iterations) &&
