@@ -109,6 +109,10 @@ for as in "" -T; do
 		    "($lost, $lost, 0, True)" "$1 $2${as:+ threads}: the schedule's run traced, $lost lost"
 	done
 done
+# Two incrementers: the names say whose update, and say it once.
+pc -i 2 -d 0 -n 1 --schedule='1r 2r 1w 2w'
+grep -qx '  inc#1 of worker 2 wrote 1 over inc#1 of worker 1 (0->1), which nobody read: lost' out
+ok $? "text: an update of one of two incrementers named with its worker, once"
 pc -n 3 --schedule='1r 2r 1w 2w' -q
 is "$rc" 1 "-q: not refused, as --trace -q is: the loss's exit status"
 grep -q "^ *t(us)" out

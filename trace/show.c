@@ -456,11 +456,14 @@ trace_report_text(FILE *to, const struct trace_account *a)
 			fprintf(to, "  %s was overwritten by a write whose "
 			    "record its worker never finished", lost);
 		else {
+			/* A name that says its worker is not told it twice. */
 			trace_record_of(run, loss->by, &worker, NULL);
-			fprintf(to, "  %s (worker %u) wrote %lld over %s",
-			    update_name(run, loss->by, by, sizeof(by)),
-			    worker + 1, trace_value_of(run, a, loss->by),
-			    lost);
+			update_name(run, loss->by, by, sizeof(by));
+			if (!shares_role(run, worker))
+				snprintf(by + strlen(by), sizeof(by) -
+				    strlen(by), " (worker %u)", worker + 1);
+			fprintf(to, "  %s wrote %lld over %s", by,
+			    trace_value_of(run, a, loss->by), lost);
 		}
 		if (loss->readers == 0)
 			fprintf(to, ", which nobody read: lost");
