@@ -415,8 +415,12 @@ check_trace_file(const struct settings *s)
 		cli_usage("--trace=%s: is a directory", path);
 	if (s->run.backend == &file_backend && same_file(path, s->run.path))
 		cli_usage("--trace=%s: is the counter file", path);
-	/* Anything else that is there, /dev/null, a FIFO, is written to. */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+	/*
+	 * Anything else that is there, /dev/null, a FIFO, and the file that
+	 * standard output goes to, is written to.
+	 */
+	if ((stat(path, &st) == 0 && !S_ISREG(st.st_mode)) ||
+	    trace_file_output(path) != -1)
 		return;
 	if (realpath(path, target) == NULL)
 		snprintf(target, sizeof(target), "%s", path);

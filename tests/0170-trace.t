@@ -214,6 +214,12 @@ chmod 640 t.csv
 pc -i 1 -d 1 -n 10 -l mutex --trace=t.csv -q
 is "$rc:$(lines t.csv):$(stat -c %a t.csv)" "0:21:640" \
     "an existing trace file is replaced, its mode kept"
+# /dev/stdout redirected to a file: the records, then the report, in it.
+pc -i 1 -d 1 -n 10 -l mutex --trace=/dev/stdout
+is "$rc:$(sed -n 1p out | cut -c1-10):$(grep -c '^[12],' out)" \
+    "0:worker,pid:20" "--trace=/dev/stdout to a file: the records"
+grep -qx "trace: 20 updates in /dev/stdout" out
+ok $? "--trace=/dev/stdout to a file: the report follows them"
 if [ -w /dev/full ]; then
 	pc -i 1 -d 1 -n 10 -l mutex --trace=/dev/full
 	is "$rc" 3 "a trace that cannot be written: exit 3"

@@ -109,6 +109,21 @@ for as in "" -T; do
 		    "($lost, $lost, 0, True)" "$1 $2${as:+ threads}: the schedule's run traced, $lost lost"
 	done
 done
+# -s keep: the start is known only when the run begins, so the schedule's
+# run is traced only when --trace asks.
+printf '%-20s\n' 100 >counter.txt
+pc -b file -s keep -n 1 --schedule='1r 2r 1w 2w'
+is "$rc:$(grep -c '^ *t(us)\|^traced: ' out):$(file_value counter.txt)" "1:0:99" \
+    "-s keep: the schedule's run is not traced"
+pc -b file -s keep -n 1 --schedule='1r 2r 1w 2w' --trace
+is "$rc:$(grep -c '^ *t(us)\|^traced: 1 update lost: 1 increment, 0 decrements; drift -1$' out):$(file_value counter.txt)" \
+    "1:2:98" "-s keep with --trace: the timeline, and the exact count"
+rm -f counter.txt
+
+# Two incrementers: the names say whose update, and say it once.
+pc -i 2 -d 0 -n 1 --schedule='1r 2r 1w 2w'
+grep -qx '  inc#1 of worker 2 wrote 1 over inc#1 of worker 1 (0->1), which nobody read: lost' out
+ok $? "text: an update of one of two incrementers named with its worker, once"
 pc -n 3 --schedule='1r 2r 1w 2w' -q
 is "$rc" 1 "-q: not refused, as --trace -q is: the loss's exit status"
 grep -q "^ *t(us)" out

@@ -296,11 +296,33 @@ write_records(FILE *to, const struct trace_account *a, bool jsonl)
 }
 
 /*
+ * Standard output or error, when it is open on the regular file that path
+ * names, as /dev/stdout is when the output goes to a file; else -1.
+ */
+int
+trace_file_output(const char *path)
+{
+	struct stat st, out;
+	int fd;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return -1;
+	for (fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fstat(fd, &out) == 0 && out.st_dev == st.st_dev &&
+		    out.st_ino == st.st_ino)
+			return fd;
+	return -1;
+}
+
+/*
  * The records in a file.  A path that names a regular file, or nothing
  * yet, gets a temporary file beside it (beside the file a symbolic link
  * points to), renamed onto it once it is whole, so that no moment leaves
  * a part of a trace there.  A path that names something else, such as
- * /dev/null or a FIFO, is written to directly.
+ * /dev/null or a FIFO, is written to directly, and so is the file that
+ * standard output or error goes to, through its descriptor and at its
+ * offset: replaced, it would take away what was written there before and
+ * leave the report to a file that no name reaches.
  */
 int
 trace_save(const char *path, const struct trace_account *a)
@@ -312,6 +334,12 @@ trace_save(const char *path, const struct trace_account *a)
 	int fd, saved;
 
 	temporary[0] = '\0';
+	if ((fd = trace_file_output(path)) != -1) {
+		fflush(fd == STDOUT_FILENO ? stdout : stderr);
+		if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+			return -1;
+		goto opened;
+	}
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		if (S_ISDIR(st.st_mode)) {
 			errno = EISDIR;
@@ -428,11 +456,14 @@ trace_report_text(FILE *to, const struct trace_account *a)
 			fprintf(to, "  %s was overwritten by a write whose "
 			    "record its worker never finished", lost);
 		else {
+			/* A name that says its worker is not told it twice. */
 			trace_record_of(run, loss->by, &worker, NULL);
-			fprintf(to, "  %s (worker %u) wrote %lld over %s",
-			    update_name(run, loss->by, by, sizeof(by)),
-			    worker + 1, trace_value_of(run, a, loss->by),
-			    lost);
+			update_name(run, loss->by, by, sizeof(by));
+			if (!shares_role(run, worker))
+				snprintf(by + strlen(by), sizeof(by) -
+				    strlen(by), " (worker %u)", worker + 1);
+			fprintf(to, "  %s wrote %lld over %s", by,
+			    trace_value_of(run, a, loss->by), lost);
 		}
 		if (loss->readers == 0)
 			fprintf(to, ", which nobody read: lost");

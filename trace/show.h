@@ -17,6 +17,8 @@ int	trace_timeline(FILE *, const struct trace_account *);
  * in .jsonl, else CSV.  Returns 0, or -1 with errno set.
  */
 int	trace_save(const char *path, const struct trace_account *);
+/* STDOUT_FILENO or STDERR_FILENO when open on path's regular file, or -1. */
+int	trace_file_output(const char *path);
 bool	trace_file_is_jsonl(const char *path);
 void	trace_report_text(FILE *, const struct trace_account *);
 /* The value of the report's "trace" key. */
