@@ -195,6 +195,7 @@ struct settings {
 	struct schedule	 steps;		/* what it says */
 	const char	*trace;		/* --trace's file; "" for none */
 	bool		 timeline;	/* print the trace's timeline */
+	uint64_t	 timeline_hidden; /* its steps, left out of a terminal */
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 work_as_given;
@@ -458,8 +459,9 @@ check_trace(struct settings *s)
 	if (!run->keep_start && !trace_fits(run->start, run->incrementers,
 	    run->decrementers, run->trace_capacity))
 		cli_usage("--trace keeps the count within a 32-bit integer, "
-		    "and from --start %lld, %u updates a worker could take it "
-		    "out", run->start, run->trace_capacity);
+		    "and from --start %lld, %u %s a worker could take it out",
+		    run->start, run->trace_capacity,
+		    run->trace_capacity == 1 ? "update" : "updates");
 	if (run->crash_at > run->trace_capacity)
 		cli_usage("--crash %llu: beyond the %u updates a worker's "
 		    "trace holds", (unsigned long long)run->crash_at,
@@ -508,6 +510,8 @@ imply_trace(struct settings *s)
 	s->trace = "";
 	s->timeline = !s->json && !s->quiet && (!isatty(STDOUT_FILENO) ||
 	    2 * run->iterations * workers <= TIMELINE_MAX_STEPS);
+	if (!s->json && !s->quiet && !s->timeline)
+		s->timeline_hidden = 2 * run->iterations * workers;
 }
 
 static void
@@ -661,6 +665,11 @@ show_trace(const struct settings *s, struct result *r, int status)
 	if (!trace->exact && trace->run->final_known)
 		warnx("the trace does not add up: %s", trace->problem);
 	if (*s->trace == '\0') {
+		if (s->timeline_hidden != 0)
+			printf("timeline left out: its %llu steps are more than "
+			    "a screenful (%d): give --trace=FILE, or a pipe\n",
+			    (unsigned long long)s->timeline_hidden,
+			    TIMELINE_MAX_STEPS);
 		if (!s->timeline)
 			return status;
 		if (trace_timeline(stdout, trace) == -1)

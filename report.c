@@ -597,8 +597,9 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "no update completed in %s\n",
 		    units_time(took, (double)out->elapsed_ns));
 	else
-		fprintf(to, "%llu updates in %s: %s/update\n",
+		fprintf(to, "%llu %s in %s: %s/update\n",
 		    (unsigned long long)v->updates,
+		    plural(v->updates, "update", "updates"),
 		    units_time(took, (double)out->elapsed_ns),
 		    units_time(each, ns_per_update(out, v)));
 	print_hold(to, run, out);

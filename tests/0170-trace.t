@@ -53,7 +53,12 @@ then
 	is "$?" 2 "a terminal: a timed run's timeline refused"
 	script -qec "$PROCCOUNT --trace -n 50 -i 1 -d 1 -l mutex" /dev/null >tty 2>&1
 	is "$?" 0 "a terminal: 200 steps are shown"
+	# A schedule's timeline too long for a terminal is left out, and said.
+	script -qec "$PROCCOUNT -n 100 -l mutex --schedule='1r 2r 1w 2w'" /dev/null >tty 2>&1
+	is "$?:$(grep -c 'read [-0-9]' tty):$(grep -c '^timeline left out: its 400 steps are more than a screenful (200): give --trace=FILE, or a pipe' tty)" \
+	    "0:0:1" "a terminal: a schedule's long timeline left out, and said"
 else
+	skip "no script(1) to give proccount a terminal"
 	skip "no script(1) to give proccount a terminal"
 	skip "no script(1) to give proccount a terminal"
 	skip "no script(1) to give proccount a terminal"
