@@ -149,8 +149,9 @@ static const char usage_tail[] =
 "\n"
 "DURATION is a number with ns, us, ms, s, m or h; a bare number is seconds.\n"
 "Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
-"4 a worker could not finish or a dead one left the lock held (deadlock,\n"
-"lock timeout, stall, a worker dead before it started), 128+N signal N.\n"
+"4 a worker could not finish or a dead one left the lock held (abandoned\n"
+"lock, deadlock, lock timeout, stall, a worker dead before it started),\n"
+"128+N signal N.\n"
 "proccount bench --help describes the benchmark matrix, proccount explore\n"
 "--help the run of every interleaving.\n";
 

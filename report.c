@@ -357,7 +357,7 @@ likely_holder(const struct run *run, const struct outcome *out)
  * of lock could not be recovered.
  */
 static void
-print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
+print_abandoned(FILE *to, const struct run *run, const struct outcome *out)
 {
 	const struct worker_result *dead = first_death(out);
 	unsigned i, stopped = 0, stuck = 0;
@@ -374,10 +374,10 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 	held = died_holding(run, out, dead);
 	kind_death(run->kind, run, &why);
 	if (run->schedule != NULL)
-		fprintf(to, "deadlock: worker %ld died, and the others waited "
+		fprintf(to, "abandoned: worker %ld died, and the others waited "
 		    "for its turn in the schedule. ", (long)dead->pid);
 	else
-		fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
+		fprintf(to, "abandoned: worker %ld died %s the %s; %s. ",
 		    (long)dead->pid, held ? "holding" : "while others waited "
 		    "for", run->kind->words, why);
 	if (stuck)
@@ -405,7 +405,7 @@ print_survival(FILE *to, const struct run *run, const struct outcome *out)
 	const char *why;
 	unsigned i;
 
-	if (dead == NULL || out->end == RUN_DEADLOCK)
+	if (dead == NULL || out->end == RUN_ABANDONED)
 		return;
 	death = kind_death(run->kind, run, &why);
 	if (out->left_held) {
@@ -576,8 +576,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    r->unsure > 1 ? ", its last updates uncounted" : "");
 	}
 	print_survival(to, run, out);
-	if (out->end == RUN_DEADLOCK)
-		print_deadlock(to, run, out);
+	if (out->end == RUN_ABANDONED)
+		print_abandoned(to, run, out);
 	if (out->end == RUN_STALLED)
 		print_stall(to, run, out);
 	print_limit(to, run, out, v->start);
@@ -588,10 +588,12 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	print_verdict(to, c, v);
 	if (v->trace != NULL)
 		trace_report_text(to, v->trace);
-	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED) {
-		/* The time is mostly the wait that proved the deadlock. */
+	if (out->end == RUN_ABANDONED || out->end == RUN_STALLED ||
+	    out->end == RUN_DEADLOCK) {
+		/* The time is mostly the wait that proved the end. */
 		fprintf(to, "%llu updates before the %s\n",
 		    (unsigned long long)v->updates,
+		    out->end == RUN_ABANDONED ? "lock was abandoned" :
 		    out->end == RUN_DEADLOCK ? "deadlock" : "stall");
 	} else if (v->updates == 0)
 		fprintf(to, "no update completed in %s\n",

@@ -380,7 +380,7 @@ watch_workers(struct watch *watch, int64_t opened)
 		}
 		if ((watch->death_seen || run->timeout_ns != 0) &&
 		    !watch->stopping && now - progressed >= limit) {
-			watch->out->end = watch->death_seen ? RUN_DEADLOCK :
+			watch->out->end = watch->death_seen ? RUN_ABANDONED :
 			    RUN_STALLED;
 			watch->out->stalled_ns = now - progressed;
 			begin_stop(watch);
@@ -399,7 +399,7 @@ watch_workers(struct watch *watch, int64_t opened)
 		if (watch->stopping && now - watch->stop_at >= GRACE_NS &&
 		    kill_the_rest(watch, END_STOPPED) != 0 &&
 		    watch->death_seen && watch->out->end == RUN_COMPLETED)
-			watch->out->end = RUN_DEADLOCK;
+			watch->out->end = RUN_ABANDONED;
 	}
 }
 
@@ -427,7 +427,7 @@ collect_ended(struct watch *watch, struct slot *slot,
 		r->end = END_TIMED_OUT;
 		/* Gave up on a lock that its dead holder kept. */
 		if (watch->death_seen && out->end == RUN_COMPLETED)
-			out->end = RUN_DEADLOCK;
+			out->end = RUN_ABANDONED;
 	} else if (r->error != UPDATE_OK)
 		r->end = END_FAILED;
 }

@@ -15,7 +15,10 @@
 /* How the run as a whole ended. */
 enum run_end {
 	RUN_COMPLETED,		/* every worker ended by itself */
-	RUN_DEADLOCK,		/* a worker died and the rest made no progress */
+	RUN_ABANDONED,		/* a worker died holding the lock and the rest
+				   made no progress: the lock was abandoned */
+	RUN_DEADLOCK,		/* a worker waits for a lock it holds itself
+				   (--nest) */
 	RUN_INTERRUPTED,	/* SIGINT, SIGTERM or SIGHUP reached proccount */
 	RUN_STALLED,		/* with --timeout, no update completed for the
 				   timeout and a grace, and nobody had died */
