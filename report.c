@@ -80,6 +80,9 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 	case END_STALLED:
 		snprintf(words, size, "made no progress");
 		break;
+	case END_REFUSED:
+		snprintf(words, size, "refused its own lock");
+		break;
 	}
 }
 
@@ -393,6 +396,37 @@ print_abandoned(FILE *to, const struct run *run, const struct outcome *out)
 }
 
 /*
+ * --nest: the worker that took the lock it held, and why that could not
+ * work: refused at once (EDEADLK), or waited for until the watchdog or
+ * --timeout ended the run.
+ */
+static void
+print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
+{
+	const struct worker_result *r;
+	unsigned i;
+
+	for (i = 0; i < out->nworkers; i++) {
+		r = &out->workers[i];
+		if (r->end == END_REFUSED) {
+			fprintf(to, "deadlock: worker %ld took the %s it "
+			    "already held; %s\n", (long)r->pid,
+			    run->kind->words, run->kind->nest_words);
+			return;
+		}
+	}
+	for (i = 0; i < out->nworkers; i++) {
+		r = &out->workers[i];
+		if (r->nested != 0) {
+			fprintf(to, "deadlock: worker %ld waits for the %s it "
+			    "holds itself; %s\n", (long)r->pid,
+			    run->kind->words, run->kind->nest_words);
+			return;
+		}
+	}
+}
+
+/*
  * After a death the run survived: what became of the dead worker's lock.
  * A lock found held after every worker ended was left by the worker that
  * died holding it, and nobody was waiting for it.
@@ -539,6 +573,10 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    (double)run->duration_ns));
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
+	if (run->nest > 1 && out->end != RUN_DEADLOCK &&
+	    run->kind->nest_words != NULL)
+		fprintf(to, "nested %u deep: %s\n", run->nest,
+		    run->kind->nest_words);
 	if (run->pin == PIN_NONE)
 		fprintf(to, "not pinned: each worker ran where the scheduler "
 		    "put it, and two may have shared a CPU (--pin=none)\n");
@@ -578,6 +616,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	print_survival(to, run, out);
 	if (out->end == RUN_ABANDONED)
 		print_abandoned(to, run, out);
+	if (out->end == RUN_DEADLOCK)
+		print_deadlock(to, run, out);
 	if (out->end == RUN_STALLED)
 		print_stall(to, run, out);
 	print_limit(to, run, out, v->start);
@@ -769,6 +809,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%llu", (unsigned long long)run->crash_at);
 	else
 		fprintf(to, "null");
+	fprintf(to, ",\"nest\":%u", run->nest > 1 ? run->nest : 1);
 	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"abandoned\":%s,"
 	    "\"stalled\":%s,\"unstarted\":%u,\"at_limit\":%s,"
 	    "\"interrupted\":%s,\"signal\":%d",

@@ -37,6 +37,7 @@ enum worker_end {
 	END_UNSTARTED,		/* it died before it said it was ready */
 	END_STALLED,		/* proccount killed it: it made no progress
 				   (RUN_STALLED) */
+	END_REFUSED,		/* --nest: its own lock refused it (EDEADLK) */
 };
 
 struct worker_result {
@@ -53,6 +54,8 @@ struct worker_result {
 	uint64_t	 held_ns;	/* --hold, --work: as it measured them */
 	uint64_t	 worked_ns;
 	uint64_t	 misses;	/* --try: the lock found busy */
+	uint32_t	 nested;	/* --nest: held the lock this deep while
+					   it took it again, when the run ended */
 	int		 cpu;		/* where it was after its updates; with
 					   UPDATE_PIN, where it was to go; -1:
 					   unknown */
