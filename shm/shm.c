@@ -327,6 +327,7 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 	uint64_t asked = 0, taken = 0, released = 0;
 	long long value;
 	int error = UPDATE_OK;
+	unsigned depth;
 	bool timed;
 
 	if (kind == ATOMIC) {
@@ -392,7 +393,7 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 		error = UPDATE_UNLOCK;
 	}
 	/* The last of the nested unlocks releases it. */
-	for (unsigned depth = 0; kind == RMUTEX && depth < w->nest; depth++)
+	for (depth = 0; kind == RMUTEX && depth < w->nest; depth++)
 		if ((error = pthread_mutex_unlock(&area->mutex)) != 0) {
 			errno = error;
 			error = UPDATE_UNLOCK;
