@@ -58,6 +58,8 @@ struct lock_kind {
 	enum lock_owner	 owner;
 	enum holder_death death;
 	const char	*death_words;	/* why, after the holder died */
+	const char	*nest_words;	/* --nest: what taking it again while
+					   held does, and why */
 	/* A worker's whole loop of updates with this kind; see worker_loop. */
 	int	(*run)(void *handle, struct worker *);
 };
@@ -91,6 +93,8 @@ struct run {
 	bool		 tries;		/* --try: the lock is only tried, and a
 				   busy one is a miss, then --work */
 	uint64_t	 crash_at;	/* the first incrementer dies in this update */
+	unsigned	 nest;		/* --nest: each update takes the lock this
+				   many times, nested; 0 or 1: once */
 	uint64_t	 timeout_ns;	/* the longest wait for the lock, 0: none */
 	bool		 latency;	/* record wait and hold times */
 	bool		 threads;	/* workers are threads, not processes */
@@ -139,6 +143,8 @@ enum update_error {
 				   its CPU (slot's cpu), or not learn which
 				   CPUs it may use (cpu -1) */
 	UPDATE_BUSY,		/* only tried, the lock was held */
+	UPDATE_DEADLOCK,	/* --nest: the lock refused its own holder
+				   (EDEADLK) */
 };
 
 /*
@@ -159,6 +165,9 @@ struct slot {
 	_Atomic uint64_t held_ns;
 	_Atomic uint64_t worked_ns;
 	_Atomic uint64_t misses;
+	/* --nest: how deep it holds the lock while it takes it once more;
+	 * 0 otherwise.  Names a worker that waits for itself. */
+	_Atomic uint32_t nested;
 	uint32_t	 span;		/* updates that one mid-update mark covers */
 	int		 cpu;		/* where it was after its updates, or,
 					   with UPDATE_PIN, where it was to go;
@@ -185,6 +194,7 @@ struct worker {
 	uint64_t	 delay_ns;	/* --hold */
 	uint64_t	 work_ns;
 	bool		 work_spins;
+	unsigned	 nest;		/* --nest, or 1 */
 	/* The lock is only tried: under a schedule, or with --try. */
 	bool		 lock_tried;
 	uint64_t	 timeout_ns;

@@ -110,7 +110,7 @@ judge(const struct run *run, const struct outcome *out, long long start,
 	 * when the backend found it still held, none was.  A robust mutex is
 	 * released by its next locker; nothing releases the others.
 	 */
-	v->abandoned = out->end == RUN_DEADLOCK || out->left_held;
+	v->abandoned = out->end == RUN_ABANDONED || out->left_held;
 	v->held_for_good = out->left_held &&
 	    kind_death(run->kind, run, &why) == DEATH_ABANDONED;
 	if ((v->final_known = final != NULL) == false)
@@ -139,7 +139,8 @@ verdict_status(const struct outcome *out, const struct verdict *v)
 {
 	if (out->end == RUN_INTERRUPTED)
 		return 128 + out->signal;
-	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED ||
+	if (out->end == RUN_ABANDONED || out->end == RUN_DEADLOCK ||
+	    out->end == RUN_STALLED ||
 	    v->timed_out != 0 || v->unstarted != 0 || v->held_for_good)
 		return EXIT_UNFINISHED;
 	if (!v->final_known)

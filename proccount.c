@@ -33,6 +33,8 @@
 #define VERSION		"0.1"
 
 #define MAX_DELAY	(60 * SECOND)
+/* --nest: deep enough for any lesson, and each level is a system call. */
+#define MAX_NEST	1000
 #define MAX_TIMEOUT	(3600 * SECOND)
 #define MAX_DURATION	(24 * 3600 * SECOND)
 #define MAX_ITERATIONS	1000000000000ULL
@@ -45,6 +47,7 @@ enum {
 	OPT_HOLD,
 	OPT_JSON,
 	OPT_LATENCY,
+	OPT_NEST,
 	OPT_PIN,
 	OPT_SCHEDULE,
 	OPT_SHARE_FD,
@@ -71,6 +74,7 @@ static const struct option options[] = {
 	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "latency",		no_argument,		NULL, OPT_LATENCY },
 	{ "lock",		optional_argument,	NULL, 'l' },
+	{ "nest",		required_argument,	NULL, OPT_NEST },
 	{ "pin",		required_argument,	NULL, OPT_PIN },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "schedule",		required_argument,	NULL, OPT_SCHEDULE },
@@ -91,7 +95,7 @@ static const char usage_head[] =
 "usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--hold=duration] [--work=duration] [--work-as=sleep|spin]\n"
-"                 [--try] [--crash=n] [--timeout=duration]\n"
+"                 [--try] [--nest=k] [--crash=n] [--timeout=duration]\n"
 "                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
 "       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
@@ -127,6 +131,8 @@ static const char usage_tail[] =
 "                           (default) or a spin on the clock, CPU work\n"
 "      --try                only try the lock; a worker that finds it held\n"
 "                           counts a miss, does its --work and tries again\n"
+"      --nest=K             each update takes the lock K times, nested, and\n"
+"                           releases it K times (default 1)\n"
 "      --crash=N            the first incrementer dies in its Nth update,\n"
 "                           holding the lock\n"
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
@@ -149,8 +155,9 @@ static const char usage_tail[] =
 "\n"
 "DURATION is a number with ns, us, ms, s, m or h; a bare number is seconds.\n"
 "Exit status: 0 exact count, 1 updates lost, 2 usage error, 3 system error,\n"
-"4 a worker could not finish or a dead one left the lock held (deadlock,\n"
-"lock timeout, stall, a worker dead before it started), 128+N signal N.\n"
+"4 a worker could not finish or a dead one left the lock held (abandoned\n"
+"lock, deadlock, lock timeout, stall, a worker dead before it started),\n"
+"128+N signal N.\n"
 "proccount bench --help describes the benchmark matrix, proccount explore\n"
 "--help the run of every interleaving.\n";
 
@@ -309,6 +316,10 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case OPT_LATENCY:
 			s->run.latency = true;
+			break;
+		case OPT_NEST:
+			s->run.nest = (unsigned)cli_count(option_name(opt),
+			    optarg, 1, MAX_NEST);
 			break;
 		case OPT_PIN:
 			s->run.pin = cli_pin(optarg);
@@ -551,6 +562,18 @@ check_settings(struct settings *s)
 	if (run->tries && s->schedule != NULL)
 		cli_usage("--try and --schedule: a schedule says when each "
 		    "worker tries the lock");
+	if (run->nest > 1 && s->lock == NULL)
+		cli_usage("--nest takes the lock again, and a run without "
+		    "--lock has none to take");
+	if (run->nest > 1 && !kind_locks(run->kind))
+		cli_usage("--nest takes the lock again, and --lock=%s has none "
+		    "to take", run->kind->name);
+	if (run->nest > 1 && run->tries)
+		cli_usage("--nest and --try: the nested locks are taken, not "
+		    "tried; choose one");
+	if (run->nest > 1 && s->schedule != NULL)
+		cli_usage("--nest and --schedule: a schedule's steps are one "
+		    "lock and one release");
 	if (s->work_as_given && run->delay_ns == 0 && run->work_ns == 0)
 		cli_usage("--work-as says how --hold and --work work, and "
 		    "neither is given");

@@ -80,6 +80,9 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 	case END_STALLED:
 		snprintf(words, size, "made no progress");
 		break;
+	case END_REFUSED:
+		snprintf(words, size, "refused its own lock");
+		break;
 	}
 }
 
@@ -357,7 +360,7 @@ likely_holder(const struct run *run, const struct outcome *out)
  * of lock could not be recovered.
  */
 static void
-print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
+print_abandoned(FILE *to, const struct run *run, const struct outcome *out)
 {
 	const struct worker_result *dead = first_death(out);
 	unsigned i, stopped = 0, stuck = 0;
@@ -374,10 +377,10 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 	held = died_holding(run, out, dead);
 	kind_death(run->kind, run, &why);
 	if (run->schedule != NULL)
-		fprintf(to, "deadlock: worker %ld died, and the others waited "
+		fprintf(to, "abandoned: worker %ld died, and the others waited "
 		    "for its turn in the schedule. ", (long)dead->pid);
 	else
-		fprintf(to, "deadlock: worker %ld died %s the %s; %s. ",
+		fprintf(to, "abandoned: worker %ld died %s the %s; %s. ",
 		    (long)dead->pid, held ? "holding" : "while others waited "
 		    "for", run->kind->words, why);
 	if (stuck)
@@ -393,6 +396,37 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 }
 
 /*
+ * --nest: the worker that took the lock it held, and why that could not
+ * work: refused at once (EDEADLK), or waited for until the watchdog or
+ * --timeout ended the run.
+ */
+static void
+print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
+{
+	const struct worker_result *r;
+	unsigned i;
+
+	for (i = 0; i < out->nworkers; i++) {
+		r = &out->workers[i];
+		if (r->end == END_REFUSED) {
+			fprintf(to, "deadlock: worker %ld took the %s it "
+			    "already held; %s\n", (long)r->pid,
+			    run->kind->words, run->kind->nest_words);
+			return;
+		}
+	}
+	for (i = 0; i < out->nworkers; i++) {
+		r = &out->workers[i];
+		if (r->nested != 0) {
+			fprintf(to, "deadlock: worker %ld waits for the %s it "
+			    "holds itself; %s\n", (long)r->pid,
+			    run->kind->words, run->kind->nest_words);
+			return;
+		}
+	}
+}
+
+/*
  * After a death the run survived: what became of the dead worker's lock.
  * A lock found held after every worker ended was left by the worker that
  * died holding it, and nobody was waiting for it.
@@ -405,7 +439,7 @@ print_survival(FILE *to, const struct run *run, const struct outcome *out)
 	const char *why;
 	unsigned i;
 
-	if (dead == NULL || out->end == RUN_DEADLOCK)
+	if (dead == NULL || out->end == RUN_ABANDONED)
 		return;
 	death = kind_death(run->kind, run, &why);
 	if (out->left_held) {
@@ -539,6 +573,10 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    (double)run->duration_ns));
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
+	if (run->nest > 1 && out->end != RUN_DEADLOCK &&
+	    run->kind->nest_words != NULL)
+		fprintf(to, "nested %u deep: %s\n", run->nest,
+		    run->kind->nest_words);
 	if (run->pin == PIN_NONE)
 		fprintf(to, "not pinned: each worker ran where the scheduler "
 		    "put it, and two may have shared a CPU (--pin=none)\n");
@@ -576,6 +614,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    r->unsure > 1 ? ", its last updates uncounted" : "");
 	}
 	print_survival(to, run, out);
+	if (out->end == RUN_ABANDONED)
+		print_abandoned(to, run, out);
 	if (out->end == RUN_DEADLOCK)
 		print_deadlock(to, run, out);
 	if (out->end == RUN_STALLED)
@@ -588,10 +628,12 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	print_verdict(to, c, v);
 	if (v->trace != NULL)
 		trace_report_text(to, v->trace);
-	if (out->end == RUN_DEADLOCK || out->end == RUN_STALLED) {
-		/* The time is mostly the wait that proved the deadlock. */
+	if (out->end == RUN_ABANDONED || out->end == RUN_STALLED ||
+	    out->end == RUN_DEADLOCK) {
+		/* The time is mostly the wait that proved the end. */
 		fprintf(to, "%llu updates before the %s\n",
 		    (unsigned long long)v->updates,
+		    out->end == RUN_ABANDONED ? "lock was abandoned" :
 		    out->end == RUN_DEADLOCK ? "deadlock" : "stall");
 	} else if (v->updates == 0)
 		fprintf(to, "no update completed in %s\n",
@@ -768,6 +810,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%llu", (unsigned long long)run->crash_at);
 	else
 		fprintf(to, "null");
+	fprintf(to, ",\"nest\":%u", run->nest > 1 ? run->nest : 1);
 	fprintf(to, ",\"recovered\":%s,\"deadlock\":%s,\"abandoned\":%s,"
 	    "\"stalled\":%s,\"unstarted\":%u,\"at_limit\":%s,"
 	    "\"interrupted\":%s,\"signal\":%d",

@@ -31,6 +31,7 @@ describe_failure(struct result *r)
 		[UPDATE_TIMEOUT] = "lock",
 		[UPDATE_PIN] = "pin",
 		[UPDATE_BUSY] = "lock",
+		[UPDATE_DEADLOCK] = "lock",
 	};
 	const struct worker_result *first = NULL;
 	unsigned others = 0, i;

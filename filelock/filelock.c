@@ -273,6 +273,39 @@ write_counter(int fd, long long value, const uint32_t *tag, ssize_t old_len,
 }
 
 /*
+ * --nest: the lock taken nest - 1 more times on the worker's descriptor,
+ * which the kernel grants at once and counts nowhere: the holder already
+ * has it.
+ */
+static __attribute__((noinline, cold)) int
+nest_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
+{
+	unsigned depth;
+	int error;
+
+	for (depth = 1; depth < w->nest; depth++)
+		if ((error = take_lock(h, w, lock)) != UPDATE_OK)
+			return error;
+	return UPDATE_OK;
+}
+
+/*
+ * --nest: the inner unlocks, after the read, as a recursive function
+ * gives back its own lock before the outer one writes.  The first releases
+ * the lock altogether, and the rest of the update runs unguarded.
+ */
+static __attribute__((noinline, cold)) int
+nest_unlock(struct file_worker *h, struct worker *w, int (*unlock)(int))
+{
+	unsigned depth;
+
+	for (depth = 1; depth < w->nest; depth++)
+		if (unlock(h->fd) == -1)
+			return UPDATE_UNLOCK;
+	return UPDATE_OK;
+}
+
+/*
  * One read-modify-write of the record.  lock and unlock are constants at
  * every call, and the function always inlined, so each kind's update below
  * compiles to its own loop body.
@@ -299,6 +332,9 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 				asked = worker_clock(w);
 			error = take_lock(h, w, lock);
 		}
+		if (error == UPDATE_OK && w->nest > 1 &&
+		    (error = nest_lock(h, w, lock)) != UPDATE_OK)
+			unlock(h->fd);
 		if (error != UPDATE_OK)
 			return error;
 		if (timed)
@@ -311,6 +347,9 @@ file_update(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
 	}
 	if (w->trace != NULL)
 		worker_traced_read(w, tag, value);
+	if (lock != NULL && w->nest > 1 &&
+	    (error = nest_unlock(h, w, unlock)) != UPDATE_OK)
+		goto out;
 	worker_midpoint(w);
 	value = (long long)((unsigned long long)value +
 	    (unsigned long long)(long long)w->delta);
@@ -729,6 +768,9 @@ static const struct lock_kind file_kinds[] = {
 		.owner_words = "the open file description",
 		.owner = OWNER_OPEN_FILE,
 		.death = DEATH_RELEASED,
+		.nest_words = "an flock lock taken twice on one descriptor is "
+		    "one lock: the inner unlock released it, and the rest of "
+		    "the update ran unguarded",
 		.death_words = "the kernel releases a flock lock when the last "
 		    "descriptor of its open file description closes, as it "
 		    "does when its holder dies",
@@ -740,6 +782,9 @@ static const struct lock_kind file_kinds[] = {
 		.owner_words = "the process",
 		.owner = OWNER_PROCESS,
 		.death = DEATH_RELEASED,
+		.nest_words = "an fcntl record lock taken twice by one process "
+		    "is one lock: the inner unlock released it, and the rest "
+		    "of the update ran unguarded",
 		.death_words = "the kernel releases a process's record locks "
 		    "when it dies",
 		.run = run_fcntl,
@@ -750,6 +795,9 @@ static const struct lock_kind file_kinds[] = {
 		.owner_words = "the open file description",
 		.owner = OWNER_OPEN_FILE,
 		.death = DEATH_RELEASED,
+		.nest_words = "an OFD record lock taken twice on one "
+		    "descriptor is one lock: the inner unlock released it, "
+		    "and the rest of the update ran unguarded",
 		.death_words = "the kernel releases an OFD lock when the last "
 		    "descriptor of its open file description closes, as it "
 		    "does when its holder dies",

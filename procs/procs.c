@@ -322,6 +322,21 @@ updates_done(const struct watch *watch)
 }
 
 /*
+ * --nest: whether a worker holds the lock while it takes it again, which
+ * a lock that does not know its holder makes it wait for forever.
+ */
+static bool
+waits_for_itself(struct watch *watch)
+{
+	unsigned i;
+
+	for (i = 0; i < watch->started; i++)
+		if (atomic_load(&watch->shared->slots[i].nested) != 0)
+			return true;
+	return false;
+}
+
+/*
  * Sleeps in sigtimedwait until a worker ends, a signal arrives, or it is
  * time to look: at the end of a timed run, at a stall, at the end of the
  * grace given to stopping workers.
@@ -354,7 +369,8 @@ watch_workers(struct watch *watch, int64_t opened)
 		if (deadline != 0 && !watch->stopping && deadline - now < nap)
 			nap = deadline - now > 0 ? deadline - now : 0;
 		/* Wake when a stall would reach the limit, not a nap later. */
-		if ((watch->death_seen || run->timeout_ns != 0) &&
+		if ((watch->death_seen || run->timeout_ns != 0 ||
+		    run->nest > 1) &&
 		    !watch->stopping && progressed + limit - now < nap)
 			nap = progressed + limit - now > 0 ?
 			    progressed + limit - now : 0;
@@ -378,14 +394,16 @@ watch_workers(struct watch *watch, int64_t opened)
 			progress = now_progress;
 			progressed = now;
 		}
-		if ((watch->death_seen || run->timeout_ns != 0) &&
+		if ((watch->death_seen || run->timeout_ns != 0 ||
+		    run->nest > 1) &&
 		    !watch->stopping && now - progressed >= limit) {
-			watch->out->end = watch->death_seen ? RUN_DEADLOCK :
+			watch->out->end = watch->death_seen ? RUN_ABANDONED :
+			    waits_for_itself(watch) ? RUN_DEADLOCK :
 			    RUN_STALLED;
 			watch->out->stalled_ns = now - progressed;
 			begin_stop(watch);
-			kill_the_rest(watch, watch->death_seen ? END_STOPPED :
-			    END_STALLED);
+			kill_the_rest(watch, watch->out->end == RUN_STALLED ?
+			    END_STALLED : END_STOPPED);
 		}
 		if (watch->failure_seen)
 			begin_stop(watch);
@@ -399,7 +417,7 @@ watch_workers(struct watch *watch, int64_t opened)
 		if (watch->stopping && now - watch->stop_at >= GRACE_NS &&
 		    kill_the_rest(watch, END_STOPPED) != 0 &&
 		    watch->death_seen && watch->out->end == RUN_COMPLETED)
-			watch->out->end = RUN_DEADLOCK;
+			watch->out->end = RUN_ABANDONED;
 	}
 }
 
@@ -423,11 +441,17 @@ collect_ended(struct watch *watch, struct slot *slot,
 	r->hold = &slot->hold;
 	if (r->signal != 0 || r->end == END_THREAD_DIED)
 		return;
-	if (r->error == UPDATE_TIMEOUT) {
+	if (r->error == UPDATE_DEADLOCK) {
+		r->end = END_REFUSED;
+		out->end = RUN_DEADLOCK;
+	} else if (r->error == UPDATE_TIMEOUT) {
 		r->end = END_TIMED_OUT;
+		/* Gave up on a lock that it holds itself: --nest. */
+		if (slot->nested != 0 && out->end == RUN_COMPLETED)
+			out->end = RUN_DEADLOCK;
 		/* Gave up on a lock that its dead holder kept. */
 		if (watch->death_seen && out->end == RUN_COMPLETED)
-			out->end = RUN_DEADLOCK;
+			out->end = RUN_ABANDONED;
 	} else if (r->error != UPDATE_OK)
 		r->end = END_FAILED;
 }
@@ -452,6 +476,7 @@ collect(struct watch *watch)
 		r->start_ns = atomic_load_explicit(&slot->start_ns,
 		    memory_order_relaxed);
 		r->cpu = -1;
+		r->nested = atomic_load(&slot->nested);
 		if (r->end == END_STUCK) {
 			/*
 			 * What a thread left waiting wrote, but for its

@@ -15,7 +15,10 @@
 /* How the run as a whole ended. */
 enum run_end {
 	RUN_COMPLETED,		/* every worker ended by itself */
-	RUN_DEADLOCK,		/* a worker died and the rest made no progress */
+	RUN_ABANDONED,		/* a worker died holding the lock and the rest
+				   made no progress: the lock was abandoned */
+	RUN_DEADLOCK,		/* a worker waits for a lock it holds itself
+				   (--nest) */
 	RUN_INTERRUPTED,	/* SIGINT, SIGTERM or SIGHUP reached proccount */
 	RUN_STALLED,		/* with --timeout, no update completed for the
 				   timeout and a grace, and nobody had died */
@@ -34,6 +37,7 @@ enum worker_end {
 	END_UNSTARTED,		/* it died before it said it was ready */
 	END_STALLED,		/* proccount killed it: it made no progress
 				   (RUN_STALLED) */
+	END_REFUSED,		/* --nest: its own lock refused it (EDEADLK) */
 };
 
 struct worker_result {
@@ -50,6 +54,8 @@ struct worker_result {
 	uint64_t	 held_ns;	/* --hold, --work: as it measured them */
 	uint64_t	 worked_ns;
 	uint64_t	 misses;	/* --try: the lock found busy */
+	uint32_t	 nested;	/* --nest: held the lock this deep while
+					   it took it again, when the run ended */
 	int		 cpu;		/* where it was after its updates; with
 					   UPDATE_PIN, where it was to go; -1:
 					   unknown */

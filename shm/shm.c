@@ -3,6 +3,10 @@
  *
  *   mutex   a pthread mutex in the mapping, process-shared and robust: when
  *           its owner dies the next locker gets EOWNERDEAD and recovers it.
+ *           Under --nest it is error-checking too, so that its holder's
+ *           second lock fails with EDEADLK instead of hanging.
+ *   rmutex  the same mutex made recursive: its holder may take it again,
+ *           and the last of as many unlocks releases it.
  *   sem     a named POSIX semaphore used as a lock (initial value 1), the
  *           primitive under Python's multiprocessing.Lock.  It has no owner,
  *           so nothing releases it when its holder dies.
@@ -106,6 +110,10 @@ mutex_lock(pthread_mutex_t *mutex, struct worker *w, bool wait)
 	}
 	if (error == EBUSY)
 		return UPDATE_BUSY;
+	if (error == EDEADLK) {
+		errno = error;
+		return UPDATE_DEADLOCK;
+	}
 	if (error == EOWNERDEAD) {
 		/*
 		 * Its owner died holding it.  The dead worker's update was not
@@ -177,13 +185,13 @@ spin_lock(atomic_int *spin, struct worker *w, bool wait)
 	return UPDATE_OK;
 }
 
-enum shm_kind { MUTEX, SEM, SPIN, ATOMIC, NONE };
+enum shm_kind { MUTEX, RMUTEX, SEM, SPIN, ATOMIC, NONE };
 
 static inline __attribute__((always_inline)) int
 shm_lock(struct shm_state *s, struct worker *w, enum shm_kind kind,
     bool wait)
 {
-	if (kind == MUTEX)
+	if (kind == MUTEX || kind == RMUTEX)
 		return mutex_lock(&s->area->mutex, w, wait);
 	if (kind == SEM)
 		return sem_lock(s->sem, w, wait);
@@ -217,6 +225,32 @@ shm_lock_on_turn(struct shm_state *s, struct worker *w, enum shm_kind kind,
 		if (!turnstile_refused(w->turnstile))
 			return shm_lock(s, w, kind, true);
 	return error;
+}
+
+/*
+ * --nest: with the lock held once, take it again, nest - 1 times, as a
+ * recursive function would; the slot says how deep the worker holds it
+ * meanwhile, so that a worker that waits for itself can be named.  An
+ * error-checking mutex refuses the second lock: the one taken is given
+ * back, so that the others can stop.  A semaphore or a spinlock waits for
+ * itself until --timeout, and is left taken.
+ */
+static __attribute__((noinline, cold)) int
+shm_nest(struct shm_state *s, struct worker *w, enum shm_kind kind)
+{
+	unsigned depth;
+	int error;
+
+	for (depth = 1; depth < w->nest; depth++) {
+		atomic_store(&w->slot->nested, depth);
+		if ((error = shm_lock(s, w, kind, true)) != UPDATE_OK) {
+			if (error == UPDATE_DEADLOCK)
+				pthread_mutex_unlock(&s->area->mutex);
+			return error;
+		}
+	}
+	atomic_store(&w->slot->nested, 0);
+	return UPDATE_OK;
 }
 
 /* A traced counter's word: a tag and a 32-bit value. */
@@ -293,6 +327,7 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 	uint64_t asked = 0, taken = 0, released = 0;
 	long long value;
 	int error = UPDATE_OK;
+	unsigned depth;
 	bool timed;
 
 	if (kind == ATOMIC) {
@@ -333,6 +368,8 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 			asked = worker_clock(w);
 		error = shm_lock(s, w, kind, true);
 	}
+	if (error == UPDATE_OK && w->nest > 1)
+		error = shm_nest(s, w, kind);
 	if (error != UPDATE_OK)
 		return error;
 	if (timed)
@@ -355,6 +392,13 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 		errno = error;
 		error = UPDATE_UNLOCK;
 	}
+	/* The last of the nested unlocks releases it. */
+	for (depth = 0; kind == RMUTEX && depth < w->nest; depth++)
+		if ((error = pthread_mutex_unlock(&area->mutex)) != 0) {
+			errno = error;
+			error = UPDATE_UNLOCK;
+			break;
+		}
 	if (kind == SEM && sem_post(s->sem) == -1)
 		error = UPDATE_UNLOCK;
 	if (kind == SPIN) {
@@ -386,6 +430,26 @@ static inline int
 update_mutex_traced(void *state, struct worker *w)
 {
 	return shm_update(state, w, MUTEX, true);
+}
+
+static inline int
+update_rmutex(void *state, struct worker *w)
+{
+	return shm_update(state, w, RMUTEX, false);
+}
+
+static inline int
+update_rmutex_traced(void *state, struct worker *w)
+{
+	return shm_update(state, w, RMUTEX, true);
+}
+
+static int
+run_rmutex(void *handle, struct worker *w)
+{
+	if (w->trace != NULL)
+		return worker_loop(handle, w, update_rmutex_traced);
+	return worker_loop(handle, w, update_rmutex);
 }
 
 static int
@@ -510,8 +574,12 @@ run_none(void *handle, struct worker *worker)
 	return UPDATE_OK;
 }
 
+/*
+ * type: PTHREAD_MUTEX_RECURSIVE for rmutex, PTHREAD_MUTEX_ERRORCHECK for
+ * the mutex under --nest, else the default, which costs nothing to check.
+ */
 static int
-init_mutex(pthread_mutex_t *mutex)
+init_mutex(pthread_mutex_t *mutex, int type)
 {
 	pthread_mutexattr_t attr;
 	int error;
@@ -521,6 +589,8 @@ init_mutex(pthread_mutex_t *mutex)
 	error = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
 	if (error == 0)
 		error = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	if (error == 0)
+		error = pthread_mutexattr_settype(&attr, type);
 	if (error == 0)
 		error = pthread_mutex_init(mutex, &attr);
 	pthread_mutexattr_destroy(&attr);
@@ -793,7 +863,9 @@ shm_create(struct counter *c, const struct run *run)
 	atomic_init(&s->area->value, run->trace_capacity != 0 ?
 	    traced_word(0, run->start) : run->start);
 	atomic_init(&s->area->spin, 0);
-	if (init_mutex(&s->area->mutex) == -1)
+	if (init_mutex(&s->area->mutex, run->kind->run == run_rmutex ?
+	    PTHREAD_MUTEX_RECURSIVE : run->nest > 1 ? PTHREAD_MUTEX_ERRORCHECK :
+	    PTHREAD_MUTEX_DEFAULT) == -1)
 		goto fail_mapped;
 	if (run->kind->run == run_sem &&
 	    (s->sem = open_semaphore(c)) == SEM_FAILED)
@@ -892,7 +964,21 @@ static const struct lock_kind shm_kinds[] = {
 		.death = DEATH_RECOVERED,
 		.death_words = "a robust mutex tells the next locker that its "
 		    "owner died, and that locker recovers it",
+		.nest_words = "an error-checking mutex refuses that with "
+		    "EDEADLK",
 		.run = run_mutex,
+	},
+	{
+		.name = "rmutex",
+		.words = "recursive robust mutex",
+		.owner_words = "the thread that locked it",
+		.owner = OWNER_THREAD,
+		.death = DEATH_RECOVERED,
+		.death_words = "a robust mutex tells the next locker that its "
+		    "owner died, and that locker recovers it",
+		.nest_words = "a recursive mutex counts its owner's locks, "
+		    "and only the last unlock releases it",
+		.run = run_rmutex,
 	},
 	{
 		.name = "sem",
@@ -902,6 +988,8 @@ static const struct lock_kind shm_kinds[] = {
 		.death = DEATH_ABANDONED,
 		.death_words = "a semaphore has no owner, so nothing gives it "
 		    "back when its holder dies",
+		.nest_words = "a semaphore has no owner, so it cannot tell its "
+		    "holder from another waiter",
 		.run = run_sem,
 	},
 	{
@@ -912,6 +1000,8 @@ static const struct lock_kind shm_kinds[] = {
 		.death = DEATH_ABANDONED,
 		.death_words = "a spinlock is a word in memory, so nothing "
 		    "clears it when its holder dies",
+		.nest_words = "a spinlock is a word in memory, so it cannot "
+		    "tell its holder from another waiter",
 		.run = run_spin,
 	},
 	{

@@ -2,7 +2,8 @@
 # A worker that dies holding the lock (--crash): file locks are released by
 # the kernel and the robust mutex is recovered, so the run completes with
 # an exact count; a semaphore or a spinlock is never released, so the run
-# ends itself as a deadlock.  In every case the count is exact against the
+# ends itself: the lock was abandoned (not a deadlock: nothing waits in a
+# cycle).  In every case the count is exact against the
 # updates each worker completed.
 . "$(dirname "$0")/lib.sh"
 
@@ -46,15 +47,15 @@ ok $? "mutex: the text report says who recovered it"
 pc -b file --lock=flock --crash=5 -i 1 -d 1 -n 100 --json
 is "$(json 'd["recovered"]')" False "flock: nothing to recover"
 
-# A semaphore and a spinlock stay taken: deadlock, declared within bounds,
+# A semaphore and a spinlock stay taken: abandoned, declared within bounds,
 # long before the 10 s the others would run.
 for kind in sem spin; do
 	began=$(date +%s)
 	pc -b shm --lock=$kind --crash=50 -i 2 -d 2 -t 10s -s 7 --json
 	took=$(($(date +%s) - began))
-	is "$rc" 4 "$kind: deadlock exits 4"
-	is "$(json 'd["deadlock"], d["correct"], d["final"] == d["expected"]')" \
-	    "(True, True, True)" "$kind: deadlock declared, count exact"
+	is "$rc" 4 "$kind: an abandoned lock exits 4"
+	is "$(json 'd["abandoned"], d["deadlock"], d["correct"], d["final"] == d["expected"]')" \
+	    "(True, False, True, True)" "$kind: abandoned, not a deadlock, count exact"
 	is "$(json 'd["workers"][0]["updates"], d["workers"][0]["end"]')" \
 	    "(49, 'killed by signal 9')" "$kind: the crashed worker made 49"
 	is "$(json 'sorted(set(w["end"] for w in d["workers"][1:]))')" \
@@ -63,8 +64,12 @@ for kind in sem spin; do
 	ok $? "$kind: ended by itself in ${took}s (2 s without progress)"
 	is "$(shm_left "$(json 'd["path"]')")" "" "$kind: /dev/shm clean"
 	pc -b shm --lock=$kind --crash=50 -i 2 -d 2 -t 10s
-	grep -q "^deadlock: worker [0-9]* died holding the" out
+	grep -q "^abandoned: worker [0-9]* died holding the" out
 	ok $? "$kind: the text names the worker that died holding it"
+	grep -q "^[0-9]* updates before the lock was abandoned$" out
+	ok $? "$kind: the text says the lock was abandoned"
+	grep -q "deadlock" out
+	ok $((!$?)) "$kind: and does not call it a deadlock"
 done
 grep -q "a spinlock is a word in memory" out
 ok $? "spin: and why nothing released it"
@@ -72,8 +77,8 @@ ok $? "spin: and why nothing released it"
 # --timeout shortens the wait: the waiting workers give up, still exact.
 pc -b shm --lock=sem --crash=3 -i 1 -d 2 -t 10s --timeout=300ms --json
 is "$rc" 4 "sem --timeout: exit 4"
-is "$(json 'd["deadlock"], d["correct"]')" "(True, True)" \
-    "sem --timeout: deadlock, exact"
+is "$(json 'd["abandoned"], d["deadlock"], d["correct"]')" "(True, False, True)" \
+    "sem --timeout: abandoned, exact"
 is "$(json 'sorted(set(w["end"] for w in d["workers"][1:]))')" \
     "['timed out']" "sem --timeout: the waiters timed out"
 

@@ -128,14 +128,14 @@ for spec in "file flock" "file ofd" "shm mutex" "shm atomic"; do
 done
 
 # With a semaphore or a spinlock the victim may have held the lock or not;
-# either the run completes exact, or it is declared a deadlock, exact too.
+# either the run completes exact, or the lock is declared abandoned, exact too.
 for kind in sem spin; do
 	kill_a_worker 0.4 --lock=$kind -i 2 -d 2 -t 1s
 	case $rc in
-	0) is "$(json 'd["deadlock"], d["correct"]')" "(False, True)" \
+	0) is "$(json 'd["abandoned"], d["correct"]')" "(False, True)" \
 		"$kind: victim outside the lock: completes exact" ;;
-	4) is "$(json 'd["deadlock"], d["correct"]')" "(True, True)" \
-		"$kind: victim held the lock: deadlock, exact" ;;
+	4) is "$(json 'd["abandoned"], d["deadlock"], d["correct"]')" "(True, False, True)" \
+		"$kind: victim held the lock: abandoned, exact" ;;
 	*) fail "$kind: exit $rc" ;;
 	esac
 	is "$(shm_left "$(json 'd["path"]')")" "" "$kind: /dev/shm clean"

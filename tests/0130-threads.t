@@ -144,8 +144,8 @@ for spec in "shm sem" "shm spin" "file flock" "file ofd"; do
 	pc -T -b $1 --lock=$2 --crash=50 -i 2 -d 2 -t 10s -s 7 --json
 	took=$(($(date +%s) - began))
 	is "$rc" 4 "$2, thread died: abandoned, exit 4"
-	is "$(json 'd["deadlock"], d["correct"], d["final"] == d["expected"]')" \
-	    "(True, True, True)" "$2, thread died: declared, count exact"
+	is "$(json 'd["abandoned"], d["deadlock"], d["correct"], d["final"] == d["expected"]')" \
+	    "(True, False, True, True)" "$2, thread died: abandoned, count exact"
 	is "$(json '[w["end"] for w in d["workers"]]')" \
 	    "['ended by pthread_exit', 'left waiting', 'left waiting', 'left waiting']" \
 	    "$2, thread died: the others left waiting"
@@ -153,7 +153,7 @@ for spec in "shm sem" "shm spin" "file flock" "file ofd"; do
 	ok $? "$2, thread died: ended by itself in ${took}s"
 	[ "$1" = shm ] && is "$(shm_left "$(json 'd["path"]')")" "" "$2: /dev/shm clean"
 	pc -T -b $1 --lock=$2 --crash=50 -i 2 -d 2 -t 10s
-	grep -q "^deadlock: worker [0-9]* died holding the .*a thread cannot be killed: 3 threads were left waiting until proccount exits$" out
+	grep -q "^abandoned: worker [0-9]* died holding the .*a thread cannot be killed: 3 threads were left waiting until proccount exits$" out
 	ok $? "$2, thread died: the text says what was left"
 done
 grep -q "the dead thread's descriptor is still open in the living process" out

@@ -100,7 +100,7 @@ while [ $round -lt "$rounds" ]; do
 					kill -KILL "$pid" 2>/dev/null
 				fi ;;
 			esac
-			# A run with a dead worker ends by itself, as a deadlock
+			# A run with a dead worker ends by itself, as an abandoned lock
 			# after 2 s at most; bounded here all the same.
 			for try in $(seq 100); do
 				running "$pid" || break

@@ -157,7 +157,7 @@ main(void)
 
 	/* How the run ended decides the status before the count does. */
 	made_up("shm", "sem", 0, 2, 10);
-	out.end = RUN_DEADLOCK;
+	out.end = RUN_ABANDONED;
 	text = text_of(0, &v);
 	is_int(verdict_status(&out, &v), EXIT_UNFINISHED, "deadlock: exit 4");
 	free(text);
