@@ -28,7 +28,7 @@ done
 for kind in flock ofd; do
 	tried "file $kind threads" -b file --lock=$kind -T
 done
-for kind in mutex sem spin; do
+for kind in mutex rmutex sem spin; do
 	tried "shm $kind processes" -b shm --lock=$kind
 	tried "shm $kind threads" -b shm --lock=$kind -T
 done
