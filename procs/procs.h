@@ -50,6 +50,8 @@ struct worker_result {
 	uint64_t	 held_ns;	/* --hold, --work: as it measured them */
 	uint64_t	 worked_ns;
 	uint64_t	 misses;	/* --try: the lock found busy */
+	uint64_t	 reads;		/* a reader's (delta 0): its reads */
+	uint64_t	 impossible;	/* and those no moment could give */
 	int		 cpu;		/* where it was after its updates; with
 					   UPDATE_PIN, where it was to go; -1:
 					   unknown */
