@@ -516,8 +516,9 @@ worker_loop(void *handle, struct worker *worker,
 
 /*
  * A reader's loop (--readers), which every kind's run function enters for
- * a worker whose delta is 0: read, through the kind's read, until the
- * parent says stop, which it does once every writer has ended.  read
+ * a worker whose delta is 0: read, through the kind's read, once, then
+ * until the parent says stop, which it does once every writer has ended,
+ * so that every reader reads however soon the writers are done.  read
  * gives the value, or says UPDATE_CORRUPT of text that holds no number;
  * either impossible read is counted, not fatal.  The reads are counted in
  * the slot, never as updates, so done stays 0; the loop's copy numbers
@@ -532,7 +533,7 @@ worker_read_loop(void *handle, struct worker *worker,
 	long long value;
 	int error = UPDATE_OK;
 
-	while (!atomic_load_explicit(w.stop, memory_order_relaxed)) {
+	do {
 		w.done = reads;
 		if ((error = read(handle, &w, &value)) == UPDATE_CORRUPT)
 			impossible++;
@@ -546,7 +547,7 @@ worker_read_loop(void *handle, struct worker *worker,
 		    memory_order_relaxed);
 		atomic_store_explicit(&w.slot->impossible, impossible,
 		    memory_order_relaxed);
-	}
+	} while (!atomic_load_explicit(w.stop, memory_order_relaxed));
 	worker->done = 0;
 	return error;
 }
