@@ -91,6 +91,14 @@ for as in "" -T; do
 	is "$(shm_left "$segment")" "" "rwlock --crash $as: /dev/shm clean"
 done
 
+# --timeout bounds a reader's wait too; --try is only the writers'.
+pc --lock=rwlock -i 1 -d 0 -r 1 -n 50 --hold=1ms --crash=2 --timeout=200ms --json
+is "$rc:$(json '[(w["role"], w["end"]) for w in d["workers"]]')" \
+    "4:[('inc', 'killed by signal 9'), ('read', 'timed out')]" \
+    "--timeout: the reader gives up on the abandoned rwlock too"
+locked "rwlock --try" --lock=rwlock --try
+locked "flock --try" -b file --lock=flock --try
+
 bad() {
 	want=$1
 	shift
