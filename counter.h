@@ -103,6 +103,10 @@ struct run {
 	const struct schedule *schedule;	/* --schedule, or NULL */
 	uint32_t	 trace_capacity; /* --trace: the updates a worker may
 				   record, and so make; 0: no trace */
+	unsigned	 readers;	/* --readers: workers that only read,
+				   after the incrementers and decrementers */
+	bool		 prefer_writers; /* --prefer=writers: the rwlock kind
+				   lets a waiting writer in before readers */
 };
 
 /*
@@ -168,6 +172,10 @@ struct slot {
 	/* --nest: how deep it holds the lock while it takes it once more;
 	 * 0 otherwise.  Names a worker that waits for itself. */
 	_Atomic uint32_t nested;
+	/* A reader's (--readers): its reads, and those that gave a value
+	 * no moment of the run could hold, or text that was no number. */
+	_Atomic uint64_t reads;
+	_Atomic uint64_t impossible;
 	uint32_t	 span;		/* updates that one mid-update mark covers */
 	int		 cpu;		/* where it was after its updates, or,
 					   with UPDATE_PIN, where it was to go;
@@ -188,7 +196,11 @@ struct worker {
 	struct slot	*slot;
 	const atomic_int *stop;		/* set by the parent to end the run */
 	uint64_t	 iterations;	/* 0: until stopped */
-	int		 delta;
+	int		 delta;		/* 0: a reader */
+	/* A reader's: the least and the most the counter can ever hold,
+	 * whatever order the updates land in. */
+	long long	 low;
+	long long	 high;
 	uint64_t	 done;		/* updates completed */
 	uint64_t	 crash_at;	/* die in update number crash_at, 0: never */
 	uint64_t	 delay_ns;	/* --hold */
@@ -509,6 +521,44 @@ worker_loop(void *handle, struct worker *worker,
 			    w.work_spins);
 	}
 	worker->done = w.done;
+	return error;
+}
+
+/*
+ * A reader's loop (--readers), which every kind's run function enters for
+ * a worker whose delta is 0: read, through the kind's read, once, then
+ * until the parent says stop, which it does once every writer has ended,
+ * so that every reader reads however soon the writers are done.  read
+ * gives the value, or says UPDATE_CORRUPT of text that holds no number;
+ * either impossible read is counted, not fatal.  The reads are counted in
+ * the slot, never as updates, so done stays 0; the loop's copy numbers
+ * them for --latency's sampling.
+ */
+static inline int
+worker_read_loop(void *handle, struct worker *worker,
+    int (*read)(void *, struct worker *, long long *))
+{
+	struct worker w = *worker;
+	uint64_t reads = 0, impossible = 0;
+	long long value;
+	int error = UPDATE_OK;
+
+	do {
+		w.done = reads;
+		if ((error = read(handle, &w, &value)) == UPDATE_CORRUPT)
+			impossible++;
+		else if (error != UPDATE_OK)
+			break;
+		else if (value < w.low || value > w.high)
+			impossible++;
+		error = UPDATE_OK;
+		reads++;
+		atomic_store_explicit(&w.slot->reads, reads,
+		    memory_order_relaxed);
+		atomic_store_explicit(&w.slot->impossible, impossible,
+		    memory_order_relaxed);
+	} while (!atomic_load_explicit(w.stop, memory_order_relaxed));
+	worker->done = 0;
 	return error;
 }
 

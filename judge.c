@@ -66,13 +66,28 @@ judge(const struct run *run, const struct outcome *out, long long start,
 	long long rises = 0, falls = 0, lowest, highest;
 	double sum = 0, squares = 0, rate;
 	const char *why;
-	unsigned i;
+	unsigned i, writers = 0;
 
 	memset(v, 0, sizeof(*v));
 	v->start = start;
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
 
+		v->user_s += r->user_s;
+		v->system_s += r->system_s;
+		if (r->max_rss_kb > v->max_rss_kb)
+			v->max_rss_kb = r->max_rss_kb;
+		if (r->delta == 0) {
+			/* A reader: it changed nothing, and was not timed. */
+			v->reads += r->reads;
+			v->impossible += r->impossible;
+			v->killed += r->end == END_KILLED ||
+			    r->end == END_THREAD_DIED ||
+			    r->end == END_UNSTARTED;
+			v->unstarted += r->end == END_UNSTARTED;
+			v->timed_out += r->end == END_TIMED_OUT;
+			continue;
+		}
 		expected += (unsigned long long)(r->delta * (long long)r->done);
 		v->updates += r->done;
 		if (r->delta > 0) {
@@ -90,11 +105,7 @@ judge(const struct run *run, const struct outcome *out, long long start,
 		    r->done >= run_most_updates(run, start, r->delta))
 			v->at_limit = true;
 		v->recoveries += r->recovered;
-		v->user_s += r->user_s;
-		v->system_s += r->system_s;
-		if (r->max_rss_kb > v->max_rss_kb)
-			v->max_rss_kb = r->max_rss_kb;
-		if (i == 0 || r->done < v->fewest)
+		if (writers++ == 0 || r->done < v->fewest)
 			v->fewest = r->done;
 		if (r->done > v->most)
 			v->most = r->done;
@@ -102,8 +113,8 @@ judge(const struct run *run, const struct outcome *out, long long start,
 		sum += rate;
 		squares += rate * rate;
 	}
-	v->fairness = squares > 0 ? sum * sum / ((double)out->nworkers *
-	    squares) : 0;
+	v->fairness = squares > 0 ? sum * sum / ((double)writers * squares) :
+	    0;
 	v->expected = (long long)expected;
 	/*
 	 * Left held after a death: the others were left waiting for it, or,

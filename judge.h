@@ -44,6 +44,9 @@ struct verdict {
 	double		 user_s;
 	double		 system_s;
 	long		 max_rss_kb;
+	uint64_t	 reads;		/* --readers: all their reads */
+	uint64_t	 impossible;	/* of them, values no moment could hold,
+					   or text that was no number */
 	uint64_t	 fewest;	/* updates of the least and most active */
 	uint64_t	 most;
 	double		 fairness;	/* Jain's index over the workers' update

@@ -49,6 +49,7 @@ enum {
 	OPT_LATENCY,
 	OPT_NEST,
 	OPT_PIN,
+	OPT_PREFER,
 	OPT_SCHEDULE,
 	OPT_SHARE_FD,
 	OPT_TIMEOUT,
@@ -76,7 +77,9 @@ static const struct option options[] = {
 	{ "lock",		optional_argument,	NULL, 'l' },
 	{ "nest",		required_argument,	NULL, OPT_NEST },
 	{ "pin",		required_argument,	NULL, OPT_PIN },
+	{ "prefer",		required_argument,	NULL, OPT_PREFER },
 	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "readers",		required_argument,	NULL, 'r' },
 	{ "schedule",		required_argument,	NULL, OPT_SCHEDULE },
 	{ "share-fd",		no_argument,		NULL, OPT_SHARE_FD },
 	{ "start",		required_argument,	NULL, 's' },
@@ -96,6 +99,7 @@ static const char usage_head[] =
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--hold=duration] [--work=duration] [--work-as=sleep|spin]\n"
 "                 [--try] [--nest=k] [--crash=n] [--timeout=duration]\n"
+"                 [-r n] [--prefer=readers|writers]\n"
 "                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
 "       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
@@ -116,6 +120,10 @@ static const char usage_head[] =
 static const char usage_tail[] =
 "  -i, --incrementers=N     workers adding 1 (default 1)\n"
 "  -d, --decrementers=N     workers subtracting 1 (default 1)\n"
+"  -r, --readers=N          workers that only read the counter, under a\n"
+"                           shared lock, until the others are done\n"
+"      --prefer=readers|writers  rwlock: whom a waiting lock lets in first\n"
+"                           (default readers)\n"
 "  -n, --iterations=N       updates per worker, k/M/G suffixes (default 100000)\n"
 "  -t, --duration=DURATION  update until the time is up instead\n"
 "  -T, --threads            the workers are threads of one process, not\n"
@@ -206,6 +214,7 @@ struct settings {
 	bool		 iterations_given;
 	bool		 file_given;
 	bool		 work_as_given;
+	bool		 prefer_given;
 	bool		 json;
 	bool		 quiet;
 	bool		 verbose;
@@ -236,7 +245,7 @@ parse_options(int argc, char **argv, struct settings *s)
 
 	/* "-": words that are no option come back in their place, as 1. */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "-:b:d:f:hi:l:n:qs:t:TvV",
+	while ((opt = getopt_long(argc, argv, "-:b:d:f:hi:l:n:qr:s:t:TvV",
 	    options, NULL)) != -1) {
 		switch (opt) {
 		case 1:
@@ -275,6 +284,10 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case 'q':
 			s->quiet = true;
+			break;
+		case 'r':
+			s->run.readers = (unsigned)cli_count(
+			    option_name(opt), optarg, 0, MAX_WORKERS);
 			break;
 		case 's':
 			s->run.keep_start = strcmp(optarg, "keep") == 0;
@@ -323,6 +336,14 @@ parse_options(int argc, char **argv, struct settings *s)
 			break;
 		case OPT_PIN:
 			s->run.pin = cli_pin(optarg);
+			break;
+		case OPT_PREFER:
+			if (strcmp(optarg, "readers") != 0 &&
+			    strcmp(optarg, "writers") != 0)
+				cli_usage("--prefer '%s': choose readers or "
+				    "writers", optarg);
+			s->run.prefer_writers = strcmp(optarg, "writers") == 0;
+			s->prefer_given = true;
 			break;
 		case OPT_SCHEDULE:
 			s->schedule = optarg;
@@ -590,9 +611,19 @@ check_settings(struct settings *s)
 	if (run->incrementers + run->decrementers == 0)
 		cli_usage("no workers: --incrementers and --decrementers "
 		    "are both 0");
-	if (run->incrementers + run->decrementers > MAX_WORKERS)
-		cli_usage("%u workers: at most %d in all",
-		    run->incrementers + run->decrementers, MAX_WORKERS);
+	if (run->incrementers + run->decrementers + run->readers > MAX_WORKERS)
+		cli_usage("%u workers: at most %d in all", run->incrementers +
+		    run->decrementers + run->readers, MAX_WORKERS);
+	if (run->readers != 0 && s->schedule != NULL)
+		cli_usage("--readers and --schedule: a schedule orders "
+		    "updates, and readers make none");
+	if (run->readers != 0 && s->trace != NULL)
+		cli_usage("--readers and --trace: the trace records updates, "
+		    "and readers make none");
+	if (s->prefer_given && strcmp(run->kind->name, "rwlock") != 0)
+		cli_usage("--prefer is for --lock=rwlock; --lock=%s has no "
+		    "readers' and writers' turns", s->lock == NULL ? "none" :
+		    run->kind->name);
 	if (s->iterations_given && run->duration_ns != 0)
 		cli_usage("--iterations and --duration: choose one");
 	if (run->duration_ns != 0)

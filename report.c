@@ -39,7 +39,7 @@ gap_sentence(const struct run *run, char *sentence, size_t size)
 static const char *
 role(const struct worker_result *r)
 {
-	return r->delta > 0 ? "inc" : "dec";
+	return r->delta > 0 ? "inc" : r->delta < 0 ? "dec" : "read";
 }
 
 static const char *
@@ -119,8 +119,9 @@ print_latency(FILE *to, const char *what, const struct histogram *h)
 	    units_time(max, (double)s.max));
 }
 
-void
-merge_latency(const struct outcome *out, struct histogram *wait,
+/* The writers' histograms, or with readers, the readers' (--readers). */
+static void
+merge_role(const struct outcome *out, bool readers, struct histogram *wait,
     struct histogram *hold)
 {
 	unsigned i;
@@ -129,11 +130,36 @@ merge_latency(const struct outcome *out, struct histogram *wait,
 	memset(hold, 0, sizeof(*hold));
 	/* A thread left waiting has no histograms to give. */
 	for (i = 0; i < out->nworkers; i++) {
-		if (out->workers[i].wait == NULL)
+		if (out->workers[i].wait == NULL ||
+		    (out->workers[i].delta == 0) != readers)
 			continue;
 		histogram_merge(wait, out->workers[i].wait);
 		histogram_merge(hold, out->workers[i].hold);
 	}
+}
+
+void
+merge_latency(const struct outcome *out, struct histogram *wait,
+    struct histogram *hold)
+{
+	merge_role(out, false, wait, hold);
+}
+
+/* --readers: how much they read, and how much of it no moment held. */
+static void
+print_reads(FILE *to, const struct run *run, const struct outcome *out,
+    const struct verdict *v)
+{
+	char took[UNITS_LEN];
+
+	if (run->readers == 0)
+		return;
+	fprintf(to, "%u %s: %llu %s in %s, %.0f/s; %llu impossible\n",
+	    run->readers, plural(run->readers, "reader", "readers"),
+	    (unsigned long long)v->reads, plural(v->reads, "read", "reads"),
+	    units_time(took, (double)out->elapsed_ns),
+	    out->elapsed_ns > 0 ? (double)v->reads * 1e9 /
+	    (double)out->elapsed_ns : 0, (unsigned long long)v->impossible);
 }
 
 /*
@@ -295,6 +321,8 @@ print_per_worker(FILE *to, const struct outcome *out, const struct verdict *v)
 		return;
 	}
 	for (i = 0; i < out->nworkers; i++) {
+		if (out->workers[i].delta == 0)
+			continue;
 		end = out->workers[i].end_ns != 0 ? out->workers[i].end_ns -
 		    out->started_ns : out->elapsed_ns;
 		if (end < earliest)
@@ -565,6 +593,9 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	    run->backend->name, c->name, run->kind->words, run->incrementers,
 	    as, plural(run->incrementers, "", "s"), run->decrementers, as,
 	    plural(run->decrementers, "", "s"));
+	if (run->readers != 0)
+		fprintf(to, " + %u reader%s%s", run->readers, as,
+		    plural(run->readers, "", "s"));
 	if (run->iterations != 0)
 		fprintf(to, " x %llu %s\n", (unsigned long long)run->iterations,
 		    plural(run->iterations, "update", "updates"));
@@ -644,6 +675,7 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    plural(v->updates, "update", "updates"),
 		    units_time(took, (double)out->elapsed_ns),
 		    units_time(each, ns_per_update(out, v)));
+	print_reads(to, run, out, v);
 	print_hold(to, run, out);
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
@@ -651,6 +683,11 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 			print_latency(to, "lock wait:", &wait);
 			print_latency(to, "lock hold:", &hold);
 			print_timing(to, out, &wait, v);
+			if (run->readers != 0) {
+				merge_role(out, true, &wait, &hold);
+				print_latency(to, "readers' lock wait:", &wait);
+				print_latency(to, "readers' lock hold:", &hold);
+			}
 		} else
 			fprintf(to, "lock wait and hold: none, there is no "
 			    "lock\n");
@@ -663,9 +700,15 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 			const struct worker_result *r = &out->workers[i];
 
 			describe_end(r, words, sizeof(words));
-			fprintf(to, "worker %ld %s: %llu updates, %s, ",
-			    (long)r->pid, role(r), (unsigned long long)r->done,
-			    words);
+			if (r->delta == 0)
+				fprintf(to, "worker %ld %s: %llu reads, %llu "
+				    "impossible, %s, ", (long)r->pid, role(r),
+				    (unsigned long long)r->reads,
+				    (unsigned long long)r->impossible, words);
+			else
+				fprintf(to, "worker %ld %s: %llu updates, %s, ",
+				    (long)r->pid, role(r),
+				    (unsigned long long)r->done, words);
 			if (r->cpu >= 0)
 				fprintf(to, "on CPU %d, ", r->cpu);
 			fprintf(to, "%.2f s user, %.2f s system\n", r->user_s,
@@ -828,6 +871,20 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	json_number_or_null(to, v->updates != 0, v->fairness);
 	fputc('}', to);
 	json_hold(to, run, out);
+	if (run->readers != 0) {
+		fprintf(to, ",\"readers\":{\"count\":%u,\"prefer\":",
+		    run->readers);
+		if (strcmp(run->kind->name, "rwlock") != 0)
+			fputs("null", to);
+		else
+			fprintf(to, "\"%s\"", run->prefer_writers ?
+			    "writers" : "readers");
+		fprintf(to, ",\"reads\":%llu,\"reads_per_s\":%.3f,"
+		    "\"impossible\":%llu}", (unsigned long long)v->reads,
+		    out->elapsed_ns > 0 ? (double)v->reads * 1e9 /
+		    (double)out->elapsed_ns : 0,
+		    (unsigned long long)v->impossible);
+	}
 	if (run->latency) {
 		merge_latency(out, &wait, &hold);
 		fprintf(to, ",\"latency\":{\"every\":%u,\"clock\":\"%s\","
@@ -838,6 +895,13 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		json_latency(to, "wait", &wait);
 		fputc(',', to);
 		json_latency(to, "hold", &hold);
+		if (run->readers != 0) {
+			merge_role(out, true, &wait, &hold);
+			fputc(',', to);
+			json_latency(to, "read_wait", &wait);
+			fputc(',', to);
+			json_latency(to, "read_hold", &hold);
+		}
 		fputc('}', to);
 	}
 	schedule_print_json(to, run->schedule, out->turnstile != NULL ?
@@ -862,9 +926,14 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		    r->unsure, since(out, r->start_ns), since(out, r->end_ns),
 		    r->user_s, r->system_s);
 		if (r->cpu >= 0)
-			fprintf(to, "%d}", r->cpu);
+			fprintf(to, "%d", r->cpu);
 		else
-			fputs("null}", to);
+			fputs("null", to);
+		if (r->delta == 0)
+			fprintf(to, ",\"reads\":%llu,\"impossible\":%llu",
+			    (unsigned long long)r->reads,
+			    (unsigned long long)r->impossible);
+		fputc('}', to);
 	}
 	fprintf(to, "]}\n");
 }

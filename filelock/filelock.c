@@ -92,6 +92,25 @@ record_lock(int fd, int command, short type)
 	return fcntl(fd, command, &range);
 }
 
+/* A reader's (--readers), shared with other readers. */
+static int
+flock_shared(int fd, bool wait)
+{
+	return flock(fd, LOCK_SH | (wait ? 0 : LOCK_NB));
+}
+
+static int
+fcntl_shared(int fd, bool wait)
+{
+	return record_lock(fd, wait ? F_SETLKW : F_SETLK, F_RDLCK);
+}
+
+static int
+ofd_shared(int fd, bool wait)
+{
+	return record_lock(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, F_RDLCK);
+}
+
 static int
 fcntl_lock(int fd, bool wait)
 {
@@ -380,6 +399,67 @@ out:
 	return error;
 }
 
+/*
+ * A reader's one read (--readers), under the shared lock, or none: text
+ * that holds no number is an impossible read, UPDATE_CORRUPT, which the
+ * loop counts.
+ */
+static inline __attribute__((always_inline)) int
+file_read(struct file_worker *h, struct worker *w, int (*lock)(int, bool),
+    int (*unlock)(int), long long *value)
+{
+	uint64_t asked = 0, taken = 0, released = 0;
+	bool timed = lock != NULL && worker_timed(w);
+	int error = UPDATE_OK, saved;
+	ssize_t n;
+
+	if (lock != NULL) {
+		if (timed)
+			asked = worker_clock(w);
+		if ((error = take_lock(h, w, lock)) != UPDATE_OK)
+			return error;
+		if (timed)
+			taken = worker_clock(w);
+	}
+	if ((n = read_counter(h->fd, value, NULL)) < 0)
+		error = n == -1 ? UPDATE_READ : UPDATE_CORRUPT;
+	if (lock != NULL) {
+		saved = errno;
+		if (timed)
+			released = worker_clock(w);
+		if (unlock(h->fd) == -1 && error == UPDATE_OK)
+			return UPDATE_UNLOCK;
+		errno = saved;
+		if (timed)
+			worker_record(w, asked, taken, released);
+	}
+	return error;
+}
+
+static int
+read_flock(void *handle, struct worker *w, long long *value)
+{
+	return file_read(handle, w, flock_shared, flock_unlock, value);
+}
+
+static int
+read_fcntl(void *handle, struct worker *w, long long *value)
+{
+	return file_read(handle, w, fcntl_shared, fcntl_unlock, value);
+}
+
+static int
+read_ofd(void *handle, struct worker *w, long long *value)
+{
+	return file_read(handle, w, ofd_shared, ofd_unlock, value);
+}
+
+static int
+read_none(void *handle, struct worker *w, long long *value)
+{
+	return file_read(handle, w, NULL, NULL, value);
+}
+
 static inline int
 update_flock(void *handle, struct worker *w)
 {
@@ -389,6 +469,8 @@ update_flock(void *handle, struct worker *w)
 static int
 run_flock(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_flock);
 	return worker_loop(handle, w, update_flock);
 }
 
@@ -401,6 +483,8 @@ update_fcntl(void *handle, struct worker *w)
 static int
 run_fcntl(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_fcntl);
 	return worker_loop(handle, w, update_fcntl);
 }
 
@@ -413,6 +497,8 @@ update_ofd(void *handle, struct worker *w)
 static int
 run_ofd(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_ofd);
 	return worker_loop(handle, w, update_ofd);
 }
 
@@ -425,6 +511,8 @@ update_none(void *handle, struct worker *w)
 static int
 run_none(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_none);
 	return worker_loop(handle, w, update_none);
 }
 

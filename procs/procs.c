@@ -308,6 +308,21 @@ kill_the_rest(struct watch *watch, enum worker_end as)
 	return killed;
 }
 
+/* --readers: they read until every writer has ended, however it did. */
+static bool
+writers_ended(const struct watch *watch)
+{
+	unsigned i, writers = watch->run->incrementers +
+	    watch->run->decrementers;
+
+	if (watch->run->readers == 0)
+		return false;
+	for (i = 0; i < writers && i < watch->started; i++)
+		if (watch->reaped_ns[i] == 0)
+			return false;
+	return true;
+}
+
 /* Updates completed so far, from the workers' marks. */
 static uint64_t
 updates_done(const struct watch *watch)
@@ -386,7 +401,7 @@ watch_workers(struct watch *watch, int64_t opened)
 		dead_before = watch->death_seen;
 		reap_exited(watch, false);
 		now = clock_ns();
-		if (deadline != 0 && now >= deadline)
+		if ((deadline != 0 && now >= deadline) || writers_ended(watch))
 			begin_stop(watch);
 		now_progress = updates_done(watch);
 		/* The stall is timed from the death, or from the last update. */
@@ -470,7 +485,11 @@ collect(struct watch *watch)
 
 		if (watch->threads != NULL)
 			r->pid = slot->pid;
-		r->delta = i < watch->run->incrementers ? 1 : -1;
+		r->delta = i >= watch->run->incrementers +
+		    watch->run->decrementers ? 0 :
+		    i < watch->run->incrementers ? 1 : -1;
+		r->reads = atomic_load(&slot->reads);
+		r->impossible = atomic_load(&slot->impossible);
 		r->done = progress / 2;
 		r->unsure = progress % 2 == 1 ? slot->span : 0;
 		r->start_ns = atomic_load_explicit(&slot->start_ns,
@@ -659,7 +678,7 @@ int
 procs_run(const struct run *run, struct counter *c,
     const struct progress *progress, struct outcome *out)
 {
-	unsigned n = run->incrementers + run->decrementers, i;
+	unsigned n = run->incrementers + run->decrementers + run->readers, i;
 	struct watch watch = { .run = run, .progress = progress, .out = out };
 	struct worker_start *starts = NULL;
 	int ready[2] = { -1, -1 }, gate[2] = { -1, -1 };

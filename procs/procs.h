@@ -56,6 +56,8 @@ struct worker_result {
 	uint64_t	 misses;	/* --try: the lock found busy */
 	uint32_t	 nested;	/* --nest: held the lock this deep while
 					   it took it again, when the run ended */
+	uint64_t	 reads;		/* a reader's (delta 0): its reads */
+	uint64_t	 impossible;	/* and those no moment could give */
 	int		 cpu;		/* where it was after its updates; with
 					   UPDATE_PIN, where it was to go; -1:
 					   unknown */

@@ -114,12 +114,13 @@ work(struct worker_start *start,
 	const struct run *run = start->run;
 	struct counter *c = start->counter;
 	struct slot *slot = &start->shared->slots[start->index];
+	bool reader = start->index >= run->incrementers + run->decrementers;
 	struct worker w = {
 		.slot = slot,
 		.stop = &start->shared->stop,
-		.iterations = run_most_updates(run, c->start,
+		.iterations = reader ? 0 : run_most_updates(run, c->start,
 		    start->index < run->incrementers ? 1 : -1),
-		.delta = start->index < run->incrementers ? 1 : -1,
+		.delta = reader ? 0 : start->index < run->incrementers ? 1 : -1,
 		.crash_at = start->index == 0 ? run->crash_at : 0,
 		.delay_ns = run->delay_ns,
 		.nest = run->nest > 1 ? run->nest : 1,
@@ -141,6 +142,15 @@ work(struct worker_start *start,
 	slot->pid = gettid();
 	slot->delta = w.delta;
 	slot->span = 1;
+	if (reader) {
+		/* Unsigned: no worker's updates can pass a long long's end. */
+		w.high = (long long)((unsigned long long)c->start +
+		    (unsigned long long)run->incrementers *
+		    run_most_updates(run, c->start, 1));
+		w.low = (long long)((unsigned long long)c->start -
+		    (unsigned long long)run->decrementers *
+		    run_most_updates(run, c->start, -1));
+	}
 	if (run->latency) {
 		w.tsc = timing->tsc;
 		w.ns_per_tick = timing->ns_per_tick;

@@ -13,6 +13,9 @@
  *   spin    a test-and-test-and-set spinlock on C11 atomics; it yields the
  *           CPU after spinning a while, so a holder that lost its CPU gets
  *           it back.  It has no owner either.
+ *   rwlock  a process-shared pthread read-write lock: writers take it
+ *           alone, --readers share it.  It is not robust, so a writer
+ *           that dies holding it leaves it held for good.
  *   atomic  no lock: each update is one atomic fetch-and-add.
  *   none    the same read-modify-write as the locked kinds, unguarded: a
  *           relaxed atomic load and a relaxed atomic store, so updates are
@@ -72,6 +75,7 @@ struct shm_area {
 	_Alignas(128) _Atomic long long value;
 	_Alignas(128) pthread_mutex_t mutex;
 	_Alignas(128) atomic_int spin;
+	_Alignas(128) pthread_rwlock_t rwlock;
 };
 
 struct shm_state {
@@ -185,7 +189,36 @@ spin_lock(atomic_int *spin, struct worker *w, bool wait)
 	return UPDATE_OK;
 }
 
-enum shm_kind { MUTEX, RMUTEX, SEM, SPIN, ATOMIC, NONE };
+static inline int
+rwlock_lock(pthread_rwlock_t *rwlock, struct worker *w, bool wait,
+    bool shared)
+{
+	struct timespec at;
+	int error;
+
+	error = shared ? pthread_rwlock_tryrdlock(rwlock) :
+	    pthread_rwlock_trywrlock(rwlock);
+	if (error == EBUSY && wait) {
+		if (w->timeout_ns == 0)
+			error = shared ? pthread_rwlock_rdlock(rwlock) :
+			    pthread_rwlock_wrlock(rwlock);
+		else {
+			at = deadline_after(w->timeout_ns);
+			error = shared ? pthread_rwlock_clockrdlock(rwlock,
+			    CLOCK_MONOTONIC, &at) : pthread_rwlock_clockwrlock(
+			    rwlock, CLOCK_MONOTONIC, &at);
+		}
+	}
+	if (error == EBUSY)
+		return UPDATE_BUSY;
+	if (error != 0) {
+		errno = error;
+		return error == ETIMEDOUT ? UPDATE_TIMEOUT : UPDATE_LOCK;
+	}
+	return UPDATE_OK;
+}
+
+enum shm_kind { MUTEX, RMUTEX, SEM, SPIN, ATOMIC, NONE, RWLOCK };
 
 static inline __attribute__((always_inline)) int
 shm_lock(struct shm_state *s, struct worker *w, enum shm_kind kind,
@@ -195,6 +228,8 @@ shm_lock(struct shm_state *s, struct worker *w, enum shm_kind kind,
 		return mutex_lock(&s->area->mutex, w, wait);
 	if (kind == SEM)
 		return sem_lock(s->sem, w, wait);
+	if (kind == RWLOCK)
+		return rwlock_lock(&s->area->rwlock, w, wait, false);
 	return spin_lock(&s->area->spin, w, wait);
 }
 
@@ -401,6 +436,10 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 		}
 	if (kind == SEM && sem_post(s->sem) == -1)
 		error = UPDATE_UNLOCK;
+	if (kind == RWLOCK && (error = pthread_rwlock_unlock(&area->rwlock))) {
+		errno = error;
+		error = UPDATE_UNLOCK;
+	}
 	if (kind == SPIN) {
 		/*
 		 * Counted before the release: the shorter the gap between a
@@ -418,6 +457,117 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 	if (timed)
 		worker_record(w, asked, taken, released);
 	return error;
+}
+
+/*
+ * A reader's one read (--readers): under the rwlock's shared lock, under
+ * the others' only lock, which they do not share, by an atomic load for
+ * the atomic kind, and by the plain relaxed load of none.
+ */
+static inline __attribute__((always_inline)) int
+shm_read(struct shm_state *s, struct worker *w, enum shm_kind kind,
+    long long *value)
+{
+	struct shm_area *area = s->area;
+	uint64_t asked = 0, taken = 0, released = 0;
+	int error;
+	bool timed;
+
+	if (kind == ATOMIC || kind == NONE) {
+		*value = atomic_load_explicit(&area->value, kind == ATOMIC ?
+		    memory_order_seq_cst : memory_order_relaxed);
+		return UPDATE_OK;
+	}
+	if ((timed = worker_timed(w)))
+		asked = worker_clock(w);
+	error = kind == RWLOCK ? rwlock_lock(&area->rwlock, w, true, true) :
+	    shm_lock(s, w, kind, true);
+	if (error != UPDATE_OK)
+		return error;
+	if (timed)
+		taken = worker_clock(w);
+	*value = atomic_load_explicit(&area->value, memory_order_relaxed);
+	if (timed)
+		released = worker_clock(w);
+	if (kind == MUTEX || kind == RMUTEX)
+		error = pthread_mutex_unlock(&area->mutex);
+	else if (kind == RWLOCK)
+		error = pthread_rwlock_unlock(&area->rwlock);
+	else if (kind == SEM)
+		error = sem_post(s->sem) == -1 ? errno : 0;
+	else
+		atomic_store_explicit(&area->spin, 0, memory_order_release);
+	if (error != 0) {
+		errno = error;
+		return UPDATE_UNLOCK;
+	}
+	if (timed)
+		worker_record(w, asked, taken, released);
+	return UPDATE_OK;
+}
+
+static int
+read_mutex(void *state, struct worker *w, long long *value)
+{
+	return shm_read(state, w, MUTEX, value);
+}
+
+static int
+read_rmutex(void *state, struct worker *w, long long *value)
+{
+	return shm_read(state, w, RMUTEX, value);
+}
+
+static int
+read_sem(void *state, struct worker *w, long long *value)
+{
+	return shm_read(state, w, SEM, value);
+}
+
+static int
+read_spin(void *state, struct worker *w, long long *value)
+{
+	return shm_read(state, w, SPIN, value);
+}
+
+static int
+read_atomic(void *state, struct worker *w, long long *value)
+{
+	return shm_read(state, w, ATOMIC, value);
+}
+
+static int
+read_none(void *state, struct worker *w, long long *value)
+{
+	return shm_read(state, w, NONE, value);
+}
+
+static int
+read_rwlock(void *state, struct worker *w, long long *value)
+{
+	return shm_read(state, w, RWLOCK, value);
+}
+
+static inline int
+update_rwlock(void *state, struct worker *w)
+{
+	return shm_update(state, w, RWLOCK, false);
+}
+
+static inline int
+update_rwlock_traced(void *state, struct worker *w)
+{
+	return shm_update(state, w, RWLOCK, true);
+}
+
+static int
+run_rwlock(void *handle, struct worker *w)
+{
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_rwlock);
+	if (w->trace != NULL)
+		return worker_loop(handle, w, update_rwlock_traced);
+	return worker_loop(handle, w, update_rwlock);
 }
 
 static inline int
@@ -447,6 +597,8 @@ update_rmutex_traced(void *state, struct worker *w)
 static int
 run_rmutex(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_rmutex);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_rmutex_traced);
 	return worker_loop(handle, w, update_rmutex);
@@ -455,6 +607,8 @@ run_rmutex(void *handle, struct worker *w)
 static int
 run_mutex(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_mutex);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_mutex_traced);
 	return worker_loop(handle, w, update_mutex);
@@ -475,6 +629,8 @@ update_sem_traced(void *state, struct worker *w)
 static int
 run_sem(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_sem);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_sem_traced);
 	return worker_loop(handle, w, update_sem);
@@ -495,6 +651,8 @@ update_spin_traced(void *state, struct worker *w)
 static int
 run_spin(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_spin);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_spin_traced);
 	return worker_loop(handle, w, update_spin);
@@ -515,6 +673,8 @@ update_atomic_traced(void *state, struct worker *w)
 static int
 run_atomic(void *handle, struct worker *w)
 {
+	if (w->delta == 0)
+		return worker_read_loop(handle, w, read_atomic);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_atomic_traced);
 	return worker_loop(handle, w, update_atomic);
@@ -547,6 +707,8 @@ run_none(void *handle, struct worker *worker)
 	struct worker w = *worker;
 	uint64_t batch, i;
 
+	if (w.delta == 0)
+		return worker_read_loop(handle, worker, read_none);
 	if (w.trace != NULL)
 		return worker_loop(handle, worker, update_none_traced);
 	if (w.delay_ns != 0 || w.work_ns != 0 || w.crash_at != 0 ||
@@ -594,6 +756,31 @@ init_mutex(pthread_mutex_t *mutex, int type)
 	if (error == 0)
 		error = pthread_mutex_init(mutex, &attr);
 	pthread_mutexattr_destroy(&attr);
+out:
+	errno = error;
+	return error == 0 ? 0 : -1;
+}
+
+/*
+ * Process-shared; glibc prefers readers unless told otherwise, and lets a
+ * waiting writer in first only for a lock that no reader takes twice.
+ */
+static int
+init_rwlock(pthread_rwlock_t *rwlock, bool prefer_writers)
+{
+	pthread_rwlockattr_t attr;
+	int error;
+
+	if ((error = pthread_rwlockattr_init(&attr)) != 0)
+		goto out;
+	error = pthread_rwlockattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	if (error == 0)
+		error = pthread_rwlockattr_setkind_np(&attr, prefer_writers ?
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP :
+		    PTHREAD_RWLOCK_PREFER_READER_NP);
+	if (error == 0)
+		error = pthread_rwlock_init(rwlock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 out:
 	errno = error;
 	return error == 0 ? 0 : -1;
@@ -865,7 +1052,8 @@ shm_create(struct counter *c, const struct run *run)
 	atomic_init(&s->area->spin, 0);
 	if (init_mutex(&s->area->mutex, run->kind->run == run_rmutex ?
 	    PTHREAD_MUTEX_RECURSIVE : run->nest > 1 ? PTHREAD_MUTEX_ERRORCHECK :
-	    PTHREAD_MUTEX_DEFAULT) == -1)
+	    PTHREAD_MUTEX_DEFAULT) == -1 ||
+	    init_rwlock(&s->area->rwlock, run->prefer_writers) == -1)
 		goto fail_mapped;
 	if (run->kind->run == run_sem &&
 	    (s->sem = open_semaphore(c)) == SEM_FAILED)
@@ -933,6 +1121,10 @@ shm_held(struct counter *c)
 	    value <= 0)
 		return true;
 	if (atomic_load(&s->area->spin) != 0)
+		return true;
+	if ((error = pthread_rwlock_trywrlock(&s->area->rwlock)) == 0)
+		pthread_rwlock_unlock(&s->area->rwlock);
+	if (error == EBUSY)
 		return true;
 	if ((error = pthread_mutex_trylock(&s->area->mutex)) == EOWNERDEAD)
 		pthread_mutex_consistent(&s->area->mutex);
@@ -1003,6 +1195,16 @@ static const struct lock_kind shm_kinds[] = {
 		.nest_words = "a spinlock is a word in memory, so it cannot "
 		    "tell its holder from another waiter",
 		.run = run_spin,
+	},
+	{
+		.name = "rwlock",
+		.words = "read-write lock",
+		.owner_words = "nobody",
+		.owner = OWNER_NOBODY,
+		.death = DEATH_ABANDONED,
+		.death_words = "a read-write lock is not robust, so nothing "
+		    "gives it back when a writer dies holding it",
+		.run = run_rwlock,
 	},
 	{
 		.name = "atomic",

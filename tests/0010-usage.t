@@ -44,7 +44,7 @@ bad "needs a value" --backend
 bad "needs a value" -n
 bad "unknown backend 'disk'" --backend=disk
 bad "no lock kind 'mutex': choose flock, fcntl, ofd or none" --backend=file --lock=mutex
-bad "no lock kind 'flock': choose mutex, rmutex, sem, spin, atomic or none" --backend=shm -l flock
+bad "no lock kind 'flock': choose mutex, rmutex, sem, spin, rwlock, atomic or none" --backend=shm -l flock
 bad "no lock kind 'bogus'" -b file --lock=bogus
 bad "write --lock=fcntl" -b file --lock fcntl
 bad "unexpected argument 'extra'" extra

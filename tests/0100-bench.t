@@ -56,7 +56,7 @@ is "$(cat bad)" "" "a lossy none row says how many it lost"
 
 # The backend alone chooses all its kinds.
 pc bench -b shm -w 1 $tiny --format=csv
-is "$(grep -v '^#' out | sed 1d | cut -d, -f2 | tr '\n' ' ')" "mutex rmutex sem spin atomic none " \
+is "$(grep -v '^#' out | sed 1d | cut -d, -f2 | tr '\n' ' ')" "mutex rmutex sem spin rwlock atomic none " \
     "-b shm: every shm kind"
 pc bench -b file -l none,ofd -w 1 $tiny
 is "$rc" 0 "table: exit 0"

@@ -211,7 +211,7 @@ bad "--share-fd is for --backend=file" --lock=mutex --share-fd
 bad "option '--threads' takes no value" --threads=yes
 bad "option '--as' needs a value" bench --as
 bad "the shm backend has no lock kind 'flock'" -b shm --lock=flock -T
-bad "no backend has a lock kind 'rwlock'" --lock=rwlock
+bad "no backend has a lock kind 'seqlock'" --lock=seqlock
 
 # proccount bench --as.
 pc bench --as=processes,threads -l mutex,flock -w 2,1 -t 50ms -r 1 --format=json
