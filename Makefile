@@ -65,8 +65,10 @@ tests/unit-trace: tests/unit-trace.c tests/tap.h $(TRACE_OBJ) $(HDR)
 bench/floor: bench/floor.c filelock/text.h shm/pause.h clock.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ bench/floor.c $(LDLIBS)
 
+# TESTS: the test files to run, all by default.
+TESTS	?= tests/
 check: proccount bench/floor $(UNIT)
-	prove -j2 tests/
+	prove -j2 $(TESTS)
 
 # Not part of check: it runs the tests once for each mutant, for minutes.
 mutants:
