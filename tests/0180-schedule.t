@@ -229,43 +229,31 @@ for as in "" -T; do
 	    "143:(True, True)" "SIGTERM$as ends a scheduled run"
 done
 
-# bad MESSAGE ARGS...: exit 2, one line naming the step, nothing else.
-bad() {
-	want=$1
-	shift
-	rm -f counter.txt
-	pc "$@"
-	is "$rc:$(lines err):$(wc -c <out | tr -d ' ')" "2:1:0" "usage error: $*"
-	grep -qF -- "$want" err
-	ok $? "the message says \"$want\""
-	[ ! -e counter.txt ]
-	ok $? "no counter file: $*"
-}
 
-bad "step 3, '3r': there is no worker 3: the run's workers are 1 to 2" \
+usage_error "step 3, '3r': there is no worker 3: the run's workers are 1 to 2" \
     --schedule='1r 2r 3r 1w 2w 3w'
-bad "step 2, '2r': there is no worker 2: the run has one, worker 1" \
+usage_error "step 2, '2r': there is no worker 2: the run has one, worker 1" \
     -b file -d 0 --schedule='1r 2r 1w 2w'
-bad "step 1, '0r': there is no worker 0" -b file --schedule='0r 0w'
-bad "step 1, '1w': worker 1 writes before it reads" -b file --schedule='1w 1r 2r 2w'
-bad "step 5, '2w': worker 2 writes before it reads" --schedule='1r 1w 2r 2w 2w'
-bad "step 2, '1r': worker 1 reads again before it writes" --schedule='1r 1r 2r 2w'
-bad "step 3, '2r': worker 2 reads, and no write follows" --schedule='1r 1w 2r'
-bad "worker 2 has no step" --schedule='1r 1w'
-bad "--schedule: no step" -b file --schedule=
-bad "--schedule: no step" --schedule=' , , '
-bad "step 2, '2x', is not a step" -b file --schedule='1r 2x 1w 2w'
-bad "step 1, 'r1', is not a step" --schedule='r1 1w'
-bad "step 1, '1R', is not a step" --schedule='1R 1w 2r 2w'
-bad "step 3, '2rw', is not a step" --schedule='1r 1w 2rw'
-bad "more than 10000 steps" --schedule="$(python3 -c 'print("1r 1w " * 5000 + "2r 2w")')"
-bad "random:1 lists every step of the run, and 2 workers x 100000 updates make 400000 steps, more than the 10000 a schedule holds: give -n 2500 or less" \
+usage_error "step 1, '0r': there is no worker 0" -b file --schedule='0r 0w'
+usage_error "step 1, '1w': worker 1 writes before it reads" -b file --schedule='1w 1r 2r 2w'
+usage_error "step 5, '2w': worker 2 writes before it reads" --schedule='1r 1w 2r 2w 2w'
+usage_error "step 2, '1r': worker 1 reads again before it writes" --schedule='1r 1r 2r 2w'
+usage_error "step 3, '2r': worker 2 reads, and no write follows" --schedule='1r 1w 2r'
+usage_error "worker 2 has no step" --schedule='1r 1w'
+usage_error "--schedule: no step" -b file --schedule=
+usage_error "--schedule: no step" --schedule=' , , '
+usage_error "step 2, '2x', is not a step" -b file --schedule='1r 2x 1w 2w'
+usage_error "step 1, 'r1', is not a step" --schedule='r1 1w'
+usage_error "step 1, '1R', is not a step" --schedule='1R 1w 2r 2w'
+usage_error "step 3, '2rw', is not a step" --schedule='1r 1w 2rw'
+usage_error "more than 10000 steps" --schedule="$(python3 -c 'print("1r 1w " * 5000 + "2r 2w")')"
+usage_error "random:1 lists every step of the run, and 2 workers x 100000 updates make 400000 steps, more than the 10000 a schedule holds: give -n 2500 or less" \
     --schedule=random:1
-bad "'random:x': the seed must be a number" --schedule=random:x
-bad "the seed must be a number" --schedule=random:
-bad "the seed must be a number" --schedule=random:18446744073709551616
-bad "--schedule and --duration" -t 1s --schedule='1r 1w 2r 2w'
-bad "--schedule and --crash" --crash=1 --schedule='1r 1w 2r 2w'
+usage_error "'random:x': the seed must be a number" --schedule=random:x
+usage_error "the seed must be a number" --schedule=random:
+usage_error "the seed must be a number" --schedule=random:18446744073709551616
+usage_error "--schedule and --duration" -t 1s --schedule='1r 1w 2r 2w'
+usage_error "--schedule and --crash" --crash=1 --schedule='1r 1w 2r 2w'
 pc -n 1 --schedule=random:18446744073709551615 --json
 is "$(json 'd["schedule"]["seed"]')" 18446744073709551615 "the largest seed is a seed"
 

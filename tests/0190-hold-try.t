@@ -83,28 +83,16 @@ pc --lock=sem --try -n 100 --work=10us
 grep -qE "^--try: [0-9]+ (try|tries) found the lock held \([0-9]+: [0-9]+, [0-9]+: [0-9]+\)$" out
 ok $? "--try: the text gives the misses, per worker"
 
-# bad MESSAGE ARGS...: exit 2, one line, nothing written or left behind.
-bad() {
-	want=$1
-	shift
-	rm -f counter.txt
-	pc "$@"
-	is "$rc:$(lines err):$(wc -c <out | tr -d ' ')" "2:1:0" "usage error: $*"
-	grep -qF -- "$want" err
-	ok $? "the message says \"$want\""
-	[ ! -e counter.txt ]
-	ok $? "no counter file: $*"
-}
 
-bad "--try only tries the lock, and a run without --lock has none to try" --try -b file
-bad "--try only tries the lock, and --lock=atomic has none to try" --try --lock=atomic
-bad "--try only tries the lock, and --lock=none has none to try" --try -b file --lock=none
-bad "--try and --timeout: a worker that only tries the lock never waits" --try --lock --timeout=1s
-bad "--try and --schedule: a schedule says when each worker tries the lock" --try --lock --schedule='1r 1w 2r 2w'
-bad "--work-as 'cpu': choose sleep or spin" --work-as=cpu --work=1ms
-bad "--work-as says how --hold and --work work, and neither is given" --work-as=spin --lock
-bad "--work 'x'" --work=x
-bad "--hold 'x'" --hold=x
-bad "--hold '2m'" -b file --hold=2m
+usage_error "--try only tries the lock, and a run without --lock has none to try" --try -b file
+usage_error "--try only tries the lock, and --lock=atomic has none to try" --try --lock=atomic
+usage_error "--try only tries the lock, and --lock=none has none to try" --try -b file --lock=none
+usage_error "--try and --timeout: a worker that only tries the lock never waits" --try --lock --timeout=1s
+usage_error "--try and --schedule: a schedule says when each worker tries the lock" --try --lock --schedule='1r 1w 2r 2w'
+usage_error "--work-as 'cpu': choose sleep or spin" --work-as=cpu --work=1ms
+usage_error "--work-as says how --hold and --work work, and neither is given" --work-as=spin --lock
+usage_error "--work 'x'" --work=x
+usage_error "--hold 'x'" --hold=x
+usage_error "--hold '2m'" -b file --hold=2m
 
 done_testing

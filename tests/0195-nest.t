@@ -89,25 +89,13 @@ for as in "" -T; do
 	done
 done
 
-# bad MESSAGE ARGS...: exit 2, one line, nothing written or left behind.
-bad() {
-	want=$1
-	shift
-	rm -f counter.txt
-	pc "$@"
-	is "$rc:$(lines err):$(wc -c <out | tr -d ' ')" "2:1:0" "usage error: $*"
-	grep -qF -- "$want" err
-	ok $? "the message says \"$want\""
-	[ ! -e counter.txt ]
-	ok $? "no counter file: $*"
-}
 
-bad "--nest takes the lock again, and a run without --lock has none to take" --nest=2 -b file
-bad "--nest takes the lock again, and --lock=atomic has none to take" --nest=2 --lock=atomic
-bad "--nest takes the lock again, and --lock=none has none to take" --nest=2 -b file --lock=none
-bad "--nest and --try: the nested locks are taken, not tried; choose one" --nest=2 --lock --try
-bad "--nest and --schedule: a schedule's steps are one lock and one release" --nest=2 --lock --schedule='1r 1w 2r 2w'
-bad "--nest '0'" --nest=0 --lock
-bad "--nest 'x'" --nest=x --lock
+usage_error "--nest takes the lock again, and a run without --lock has none to take" --nest=2 -b file
+usage_error "--nest takes the lock again, and --lock=atomic has none to take" --nest=2 --lock=atomic
+usage_error "--nest takes the lock again, and --lock=none has none to take" --nest=2 -b file --lock=none
+usage_error "--nest and --try: the nested locks are taken, not tried; choose one" --nest=2 --lock --try
+usage_error "--nest and --schedule: a schedule's steps are one lock and one release" --nest=2 --lock --schedule='1r 1w 2r 2w'
+usage_error "--nest '0'" --nest=0 --lock
+usage_error "--nest 'x'" --nest=x --lock
 
 done_testing

@@ -99,24 +99,13 @@ is "$rc:$(json '[(w["role"], w["end"]) for w in d["workers"]]')" \
 locked "rwlock --try" --lock=rwlock --try
 locked "flock --try" -b file --lock=flock --try
 
-bad() {
-	want=$1
-	shift
-	rm -f counter.txt
-	pc "$@"
-	is "$rc:$(lines err):$(wc -c <out | tr -d ' ')" "2:1:0" "usage error: $*"
-	grep -qF -- "$want" err
-	ok $? "the message says \"$want\""
-	[ ! -e counter.txt ]
-	ok $? "no counter file: $*"
-}
 
-bad "--readers and --schedule: a schedule orders updates, and readers make none" -r 1 --lock --schedule='1r 1w 2r 2w'
-bad "--readers and --trace: the trace records updates, and readers make none" -r 1 --trace
-bad "--prefer is for --lock=rwlock; --lock=mutex has no readers' and writers' turns" --lock=mutex -r 1 --prefer=writers
-bad "--prefer is for --lock=rwlock; --lock=none has no readers' and writers' turns" -r 1 --prefer=readers
-bad "--prefer 'both': choose readers or writers" --lock=rwlock --prefer=both
-bad "--readers 'x'" --readers=x
-bad "4097 workers: at most 4096 in all" -i 1 -d 1 -r 4095
+usage_error "--readers and --schedule: a schedule orders updates, and readers make none" -r 1 --lock --schedule='1r 1w 2r 2w'
+usage_error "--readers and --trace: the trace records updates, and readers make none" -r 1 --trace
+usage_error "--prefer is for --lock=rwlock; --lock=mutex has no readers' and writers' turns" --lock=mutex -r 1 --prefer=writers
+usage_error "--prefer is for --lock=rwlock; --lock=none has no readers' and writers' turns" -r 1 --prefer=readers
+usage_error "--prefer 'both': choose readers or writers" --lock=rwlock --prefer=both
+usage_error "--readers 'x'" --readers=x
+usage_error "4097 workers: at most 4096 in all" -i 1 -d 1 -r 4095
 
 done_testing

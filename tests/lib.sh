@@ -117,3 +117,18 @@ running() {
 	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
 	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
 }
+
+# usage_error MESSAGE ARGS...: exit 2, one line on stderr holding MESSAGE,
+# nothing on stdout, no counter file left.  (0010 and 0012 keep their own
+# bad(), which matches by pattern and names more.)
+usage_error() {
+	want=$1
+	shift
+	rm -f counter.txt
+	pc "$@"
+	is "$rc:$(lines err):$(wc -c <out | tr -d ' ')" "2:1:0" "usage error: $*"
+	grep -qF -- "$want" err
+	ok $? "the message says \"$want\""
+	[ ! -e counter.txt ]
+	ok $? "no counter file: $*"
+}
