@@ -13,9 +13,11 @@ HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	shm/pause.h matrix/matrix.h matrix/plot.h matrix/machine.h units.h \
 	schedule/schedule.h schedule/turnstile.h explore/explore.h \
 	trace/trace.h trace/show.h
+# Every backend's objects: the registry in backends.c names them all.
+BACKEND_OBJ = filelock/filelock.o shm/shm.o
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
 	procs/procs.o procs/timing.o procs/worker.o histogram.o \
-	filelock/filelock.o shm/shm.o matrix/matrix.o matrix/plot.o \
+	$(BACKEND_OBJ) matrix/matrix.o matrix/plot.o \
 	matrix/machine.o units.o \
 	schedule/schedule.o schedule/turnstile.o explore/explore.o \
 	trace/trace.o trace/show.o
@@ -46,7 +48,7 @@ tests/unit-locks: tests/unit-locks.c tests/tap.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-locks.c $(LDLIBS)
 
 JUDGE_OBJ = judge.o report.o backends.o histogram.o units.o \
-	filelock/filelock.o shm/shm.o schedule/schedule.o schedule/turnstile.o \
+	$(BACKEND_OBJ) schedule/schedule.o schedule/turnstile.o \
 	trace/trace.o trace/show.o
 tests/unit-judge: tests/unit-judge.c tests/tap.h $(JUDGE_OBJ) $(HDR)
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-judge.c $(JUDGE_OBJ) \
@@ -56,7 +58,7 @@ tests/unit-units: tests/unit-units.c units.o tests/tap.h units.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-units.c units.o $(LDLIBS)
 
 TRACE_OBJ = trace/trace.o trace/show.o report.o backends.o histogram.o \
-	units.o filelock/filelock.o shm/shm.o schedule/schedule.o \
+	units.o $(BACKEND_OBJ) schedule/schedule.o \
 	schedule/turnstile.o
 tests/unit-trace: tests/unit-trace.c tests/tap.h $(TRACE_OBJ) $(HDR)
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-trace.c $(TRACE_OBJ) \

@@ -36,6 +36,8 @@ enum lock_owner {
 	OWNER_THREAD,		/* the robust mutex: the thread that locked it */
 	OWNER_NOBODY,		/* a semaphore or a spinlock: any worker may
 				   release what another took */
+	OWNER_CONNECTION,	/* a server holds it for a client's
+				   connection, and drops it when that ends */
 };
 
 /* What the death of a worker process holding the lock does to it. */
