@@ -12,15 +12,16 @@ HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	procs/procs.h procs/shared.h histogram.h filelock/text.h \
 	shm/pause.h matrix/matrix.h matrix/plot.h matrix/machine.h units.h \
 	schedule/schedule.h schedule/turnstile.h explore/explore.h \
-	trace/trace.h trace/show.h
+	trace/trace.h trace/show.h server/server.h
 # Every backend's objects: the registry in backends.c names them all.
-BACKEND_OBJ = filelock/filelock.o shm/shm.o
+BACKEND_OBJ = filelock/filelock.o shm/shm.o server/server.o server/loop.o \
+	server/net.o
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
 	procs/procs.o procs/timing.o procs/worker.o histogram.o \
 	$(BACKEND_OBJ) matrix/matrix.o matrix/plot.o \
 	matrix/machine.o units.o \
 	schedule/schedule.o schedule/turnstile.o explore/explore.o \
-	trace/trace.o trace/show.o
+	trace/trace.o trace/show.o server/serve.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
 	tests/unit-locks tests/unit-judge tests/unit-units tests/unit-trace
 

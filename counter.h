@@ -6,7 +6,9 @@
  * A backend sees a worker only through struct worker and the handle its own
  * attach returned: it cannot tell a forked process from a thread, and it
  * never forks, signals or sleeps on a shared timer.  Nothing here calls
- * upward; the runner (procs/) hands a worker what it needs.
+ * upward; the runner (procs/) hands a worker what it needs.  One
+ * exception: the server backend's create forks the server that holds the
+ * counter, and its destroy reaps it (server/server.c).
  */
 #ifndef PROCCOUNT_COUNTER_H
 #define PROCCOUNT_COUNTER_H
@@ -109,6 +111,13 @@ struct run {
 				   after the incrementers and decrementers */
 	bool		 prefer_writers; /* --prefer=writers: the rwlock kind
 				   lets a waiting writer in before readers */
+	/* The server backend's: where its own server listens (--listen;
+	 * NULL: a Unix socket in a private directory), the server already
+	 * running that the workers are clients of instead (--connect), and
+	 * whether the server serves one client at a time (--serve=serial). */
+	const char	*listen;
+	const char	*connect;
+	bool		 serve_serial;
 };
 
 /*
@@ -273,6 +282,8 @@ struct backend {
 	 */
 	bool	(*held)(struct counter *);
 	void	(*destroy)(struct counter *);
+	bool		 on_request;	/* bench runs its kinds only when -b
+					   names it: it starts a server */
 };
 
 /* The counter as the run sees it. */
@@ -285,6 +296,8 @@ struct counter {
 	uint32_t tag;		/* with --trace, set by value: the tag of the
 				   write that left the final value */
 	void	*state;		/* the backend's own, shared by all workers */
+	const char *about;	/* set by create, or NULL: a sentence the
+				   report adds on how the counter is kept */
 };
 
 /*

@@ -28,6 +28,7 @@
 #include "report.h"
 #include "run.h"
 #include "schedule/schedule.h"
+#include "server/server.h"
 #include "trace/show.h"
 
 #define VERSION		"0.1"
@@ -57,10 +58,14 @@ enum {
 	OPT_TRY,
 	OPT_WORK,
 	OPT_WORK_AS,
+	OPT_CONNECT,
+	OPT_LISTEN,
+	OPT_SERVE,
 };
 
 static const struct option options[] = {
 	{ "backend",		required_argument,	NULL, 'b' },
+	{ "connect",		required_argument,	NULL, OPT_CONNECT },
 	{ "crash",		required_argument,	NULL, OPT_CRASH },
 	{ "decrementers",	required_argument,	NULL, 'd' },
 	{ "delay",		required_argument,	NULL, OPT_DELAY },
@@ -74,6 +79,7 @@ static const struct option options[] = {
 	{ "iterations",		required_argument,	NULL, 'n' },
 	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "latency",		no_argument,		NULL, OPT_LATENCY },
+	{ "listen",		required_argument,	NULL, OPT_LISTEN },
 	{ "lock",		optional_argument,	NULL, 'l' },
 	{ "nest",		required_argument,	NULL, OPT_NEST },
 	{ "pin",		required_argument,	NULL, OPT_PIN },
@@ -81,6 +87,7 @@ static const struct option options[] = {
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "readers",		required_argument,	NULL, 'r' },
 	{ "schedule",		required_argument,	NULL, OPT_SCHEDULE },
+	{ "serve",		required_argument,	NULL, OPT_SERVE },
 	{ "share-fd",		no_argument,		NULL, OPT_SHARE_FD },
 	{ "start",		required_argument,	NULL, 's' },
 	{ "threads",		no_argument,		NULL, 'T' },
@@ -95,26 +102,34 @@ static const struct option options[] = {
 };
 
 static const char usage_head[] =
-"usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
+"usage: proccount [-qTv] [-b file|shm|server] [-l kind | --lock[=kind]] [-i n]\n"
+"                 [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--hold=duration] [--work=duration] [--work-as=sleep|spin]\n"
 "                 [--try] [--nest=k] [--crash=n] [--timeout=duration]\n"
 "                 [-r n] [--prefer=readers|writers]\n"
 "                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
+"                 [--listen=host:port | --connect=host:port]\n"
+"                 [--serve=serial|threads]\n"
 "       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
 "                         [-d n] [-n count] [-f path] [--json]\n"
 "       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
 "                       [--plot=file.svg] [-f path]\n"
+"       proccount serve --listen=host:port|path [-l kind] [-s value]\n"
+"                       [--serve=serial|threads] [--work=duration]\n"
+"                       [--work-as=sleep|spin] [--idle=duration]\n"
 "       proccount -h | -V\n"
 "\n"
 "Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
 "counter; the result says whether any update was lost.\n"
 "\n"
-"  -b, --backend=file|shm   where the counter lives (default shm, or file\n"
-"                           with --file or a kind only files have)\n"
+"  -b, --backend=file|shm|server  where the counter lives (default shm;\n"
+"                           file with --file or a kind only files have;\n"
+"                           server with --listen, --connect, --serve or a\n"
+"                           kind only the server has)\n"
 "  -l, --lock[=KIND]        guard each update; without it, no lock\n";
 
 static const char usage_tail[] =
@@ -154,6 +169,12 @@ static const char usage_tail[] =
 "                           exactly; print the timeline, or write the\n"
 "                           records to FILE: JSON Lines if it ends in\n"
 "                           .jsonl, else CSV\n"
+"      --listen=HOST:PORT   server: its server listens there instead of on\n"
+"                           a Unix socket of its own; port 0: any free one\n"
+"      --connect=HOST:PORT  server: the workers are clients of a server\n"
+"                           already running there (proccount serve)\n"
+"      --serve=serial|threads  server: one client at a time, or a thread for\n"
+"                           each (default); --work is its handler's\n"
 "      --json               print the report as one JSON object\n"
 "      --format=text|json   the report as text (default) or JSON (--json)\n"
 "  -q, --quiet              print nothing on success, in either format\n"
@@ -167,7 +188,7 @@ static const char usage_tail[] =
 "lock, deadlock, lock timeout, stall, a worker dead before it started),\n"
 "128+N signal N.\n"
 "proccount bench --help describes the benchmark matrix, proccount explore\n"
-"--help the run of every interleaving.\n";
+"--help the run of every interleaving, proccount serve --help the server.\n";
 
 /* The help, with each backend's kinds as its records name them. */
 static void
@@ -212,6 +233,8 @@ struct settings {
 	bool		 timeline;	/* print the trace's timeline */
 	uint64_t	 timeline_hidden; /* its steps, left out of a terminal */
 	bool		 iterations_given;
+	bool		 start_given;
+	bool		 serve_given;
 	bool		 file_given;
 	bool		 work_as_given;
 	bool		 prefer_given;
@@ -230,7 +253,8 @@ unexpected(const char *word, bool after_bare_lock)
 	if (after_bare_lock)
 		cli_usage("unexpected argument '%s': write --lock=%s", word,
 		    word);
-	if (strcmp(word, "bench") == 0 || strcmp(word, "explore") == 0)
+	if (strcmp(word, "bench") == 0 || strcmp(word, "explore") == 0 ||
+	    strcmp(word, "serve") == 0)
 		cli_usage("'%s' must come first: proccount %s [options]",
 		    word, word);
 	cli_usage("unexpected argument '%s'", word);
@@ -290,6 +314,7 @@ parse_options(int argc, char **argv, struct settings *s)
 			    option_name(opt), optarg, 0, MAX_WORKERS);
 			break;
 		case 's':
+			s->start_given = true;
 			s->run.keep_start = strcmp(optarg, "keep") == 0;
 			if (s->run.keep_start)
 				s->run.start = 0;
@@ -369,6 +394,24 @@ parse_options(int argc, char **argv, struct settings *s)
 				    optarg);
 			s->run.work_spins = strcmp(optarg, "spin") == 0;
 			s->work_as_given = true;
+			break;
+		case OPT_CONNECT:
+			if (*optarg == '\0')
+				cli_usage("--connect: the address is empty");
+			s->run.connect = optarg;
+			break;
+		case OPT_LISTEN:
+			if (*optarg == '\0')
+				cli_usage("--listen: the address is empty");
+			s->run.listen = optarg;
+			break;
+		case OPT_SERVE:
+			if (strcmp(optarg, "serial") != 0 &&
+			    strcmp(optarg, "threads") != 0)
+				cli_usage("--serve '%s': choose serial or "
+				    "threads", optarg);
+			s->run.serve_serial = strcmp(optarg, "serial") == 0;
+			s->serve_given = true;
 			break;
 		case OPT_TRACE:
 			if (optarg != NULL && *optarg == '\0')
@@ -546,6 +589,63 @@ imply_trace(struct settings *s)
 		s->timeline_hidden = 2 * run->iterations * workers;
 }
 
+/*
+ * The server backend: what it offers, and what a server already running
+ * (--connect) decides for itself.
+ */
+static void
+check_server(const struct settings *s)
+{
+	const struct run *run = &s->run;
+
+	if (run->listen != NULL && run->connect != NULL)
+		cli_usage("--listen and --connect: a server of the run's own, "
+		    "or one already running; choose one");
+	if (run->connect != NULL && s->serve_given)
+		cli_usage("--serve and --connect: the server already running "
+		    "serves as it was told when it started");
+	if (run->connect != NULL && s->start_given)
+		cli_usage("--start and --connect: the count starts where the "
+		    "server already running has it");
+	if (run->connect != NULL && run->work_ns != 0)
+		cli_usage("--work and --connect: --work is the server "
+		    "handler's, given to proccount serve");
+	if (run->tries)
+		cli_usage("--try is not for the server backend: its clients "
+		    "wait for the lock");
+	if (run->nest > 1)
+		cli_usage("--nest is not for the server backend: a "
+		    "connection reads once before it writes");
+	if (s->schedule != NULL)
+		cli_usage("--schedule is not for the server backend: its "
+		    "updates cannot be taken a step at a time");
+	if (s->trace != NULL)
+		cli_usage("--trace is not for the server backend: the server "
+		    "keeps no record of its writes");
+}
+
+/*
+ * --connect: the server already running says its lock kind and how it
+ * serves; a --lock that says otherwise is refused.
+ */
+static void
+identify_server(struct settings *s)
+{
+	struct run *run = &s->run;
+	const struct lock_kind *kind;
+	char why[256];
+
+	if (run->backend != &server_backend || run->connect == NULL)
+		return;
+	if (server_identify(run->connect, &kind, &run->serve_serial, why,
+	    sizeof(why)) == -1)
+		errx(EXIT_SYSTEM, "--connect=%s: %s", run->connect, why);
+	if (s->lock != NULL && kind != run->kind)
+		errx(EXIT_SYSTEM, "--connect=%s: the server's lock is %s, not "
+		    "%s", run->connect, kind->name, run->kind->name);
+	run->kind = kind;
+}
+
 static void
 check_settings(struct settings *s)
 {
@@ -556,6 +656,8 @@ check_settings(struct settings *s)
 		run->backend = cli_backend(s->backend);
 	else if (s->file_given)
 		run->backend = &file_backend;
+	else if (run->listen != NULL || run->connect != NULL || s->serve_given)
+		run->backend = &server_backend;
 	if (s->lock != NULL && *s->lock != '\0')
 		run->kind = cli_kind(&run->backend, s->lock);
 	if (run->backend == NULL)
@@ -601,6 +703,14 @@ check_settings(struct settings *s)
 	if (s->file_given && run->backend != &file_backend)
 		cli_usage("--file is for --backend=file; the %s backend "
 		    "names its own object", run->backend->name);
+	if (run->backend == &server_backend)
+		check_server(s);
+	else if (run->listen != NULL || run->connect != NULL ||
+	    s->serve_given)
+		cli_usage("--%s is for --backend=server; the %s backend has "
+		    "no server", run->listen != NULL ? "listen" :
+		    run->connect != NULL ? "connect" : "serve",
+		    run->backend->name);
 	if ((run->keep_start || run->force) && !run->backend->keeps)
 		cli_usage("%s is for --backend=file: the %s backend makes a "
 		    "new counter each run", run->keep_start ? "--start=keep" :
@@ -764,8 +874,13 @@ main(int argc, char **argv)
 		cli_begin("proccount explore");
 		return explore_main(argc - 1, argv + 1);
 	}
+	if (argc > 1 && strcmp(argv[1], "serve") == 0) {
+		cli_begin("proccount serve");
+		return serve_main(argc - 1, argv + 1);
+	}
 	parse_options(argc, argv, &s);
 	check_settings(&s);
+	identify_server(&s);
 
 	status = run_once(&s.run, !s.json && !s.quiet && isatty(STDERR_FILENO) ?
 	    &progress : NULL, &r);

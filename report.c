@@ -480,8 +480,9 @@ print_survival(FILE *to, const struct run *run, const struct outcome *out)
 	}
 	switch (death) {
 	case DEATH_RELEASED:
-		fprintf(to, "the kernel released the %s of worker %ld when it "
-		    "died\n", run->kind->words, (long)dead->pid);
+		fprintf(to, "the %s released the %s of worker %ld when it "
+		    "died\n", run->kind->owner == OWNER_CONNECTION ? "server" :
+		    "kernel", run->kind->words, (long)dead->pid);
 		break;
 	case DEATH_RECOVERED:
 		for (i = 0; i < out->nworkers; i++)
@@ -602,6 +603,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	else
 		fprintf(to, " for %s\n", units_time(took,
 		    (double)run->duration_ns));
+	if (c->about != NULL)
+		fprintf(to, "%s\n", c->about);
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
 	if (run->nest > 1 && out->end != RUN_DEADLOCK &&
@@ -824,6 +827,10 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		fputs("null", to);
 	fputs(",\"path\":", to);
 	json_string(to, c->name);
+	if (c->about != NULL) {
+		fputs(",\"about\":", to);
+		json_string(to, c->about);
+	}
 	fprintf(to, ",\"incrementers\":%u,\"decrementers\":%u",
 	    run->incrementers, run->decrementers);
 	if (run->iterations != 0)

@@ -91,8 +91,9 @@ struct private_counter {
 };
 
 static const char bench_usage[] =
-"usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
-"                       [--duration=duration] [--repeat=n] [--as=processes,threads]\n"
+"usage: proccount bench [-b file|shm|server] [--lock=kind[,kind...]]\n"
+"                       [--workers=n[,n...]] [--duration=duration] [--repeat=n]\n"
+"                       [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
 "                       [--plot=file.svg] [-f path]\n"
 "\n"
@@ -101,7 +102,8 @@ static const char bench_usage[] =
 "update and the fastest and slowest runs', updates/s, lock wait p50 and p99\n"
 "(from one more run with --latency), fairness, CPU time, and exactness.\n"
 "\n"
-"  -b, --backend=file|shm   only this backend's kinds (default both)\n"
+"  -b, --backend=file|shm|server  only this backend's kinds (default\n"
+"                           file and shm)\n"
 "  -l, --lock=KIND,...      these kinds (default all, none included)\n"
 "  -w, --workers=N,...      worker counts (default 1,2,4,8)\n"
 "  -t, --duration=DURATION  each run's length (default 1s)\n"
@@ -135,7 +137,8 @@ add_kind(struct bench *b, const struct backend *backend,
 /*
  * The kinds to run: those named, each on the backend that offers it (a
  * kind that several offer, such as none, on each of them), or every kind
- * of the chosen backends.
+ * of the chosen backends.  A backend run on request, which starts a
+ * server, takes part only when -b names it or only it offers a kind.
  */
 static void
 choose_kinds(struct bench *b, char *list)
@@ -147,7 +150,8 @@ choose_kinds(struct bench *b, char *list)
 	size_t i;
 
 	for (i = 0; list == NULL && backends[i] != NULL; i++)
-		if (b->backend == NULL || b->backend == backends[i])
+		if (b->backend == backends[i] || (b->backend == NULL &&
+		    !backends[i]->on_request))
 			for (kind = backends[i]->kinds; kind->name != NULL;
 			    kind++)
 				add_kind(b, backends[i], kind);
@@ -160,11 +164,21 @@ choose_kinds(struct bench *b, char *list)
 		for (i = 0; backends[i] != NULL; i++) {
 			if (b->backend != NULL && b->backend != backends[i])
 				continue;
+			if (b->backend == NULL && backends[i]->on_request)
+				continue;
 			if ((kind = kind_named(backends[i], name)) != NULL) {
 				add_kind(b, backends[i], kind);
 				found = true;
 			}
 		}
+		/* A kind that only a backend run on request offers. */
+		for (i = 0; !found && b->backend == NULL &&
+		    backends[i] != NULL; i++)
+			if (backends[i]->on_request &&
+			    (kind = kind_named(backends[i], name)) != NULL) {
+				add_kind(b, backends[i], kind);
+				found = true;
+			}
 		if (!found) {
 			/* Complains in the words of a single run. */
 			backend = b->backend;
