@@ -18,10 +18,22 @@
  * An fcntl lock belongs to the process, so threads that take it do not
  * exclude one another; the floor makes the same calls all the same, and,
  * as for none and filenone, never checks the count.
+ *
+ * pingpong-unix and pingpong-tcp are the server backend's round trips and
+ * nothing else: each worker connects to a server process, over a Unix
+ * socket or TCP on 127.0.0.1, whose thread for the connection answers
+ * each line with a fixed one, and an update is two lines and their two
+ * answers, as a read and a write are; ping-unix and ping-tcp are one,
+ * as the atomic kind's add is.  No counter, no parsing, no lock.
  */
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <err.h>
 #include <errno.h>
@@ -29,6 +41,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +91,102 @@ file_update(int fd, int delta)
 	counter_text_format(value + delta, text);
 	if (pwrite(fd, text, sizeof(text), 0) != (ssize_t)sizeof(text))
 		err(1, "pwrite");
+}
+
+/* The round trips' server: where it listens, and its process. */
+static struct sockaddr_storage ping_address;
+static socklen_t ping_address_len;
+static pid_t ping_server;
+
+/* One line, one answer, until the client hangs up. */
+static void *
+ping_answer(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char buf[256];
+	ssize_t got, i;
+
+	while ((got = recv(fd, buf, sizeof(buf), 0)) > 0)
+		for (i = 0; i < got; i++)
+			if (buf[i] == '\n' &&
+			    send(fd, "value 0\n", 8, MSG_NOSIGNAL) != 8)
+				goto out;
+out:
+	close(fd);
+	return NULL;
+}
+
+/* Listens, on a Unix socket or on TCP, and forks the server. */
+static void
+ping_start(const char *kind)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)&ping_address;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ping_address;
+	pthread_t thread;
+	int fd, client;
+
+	memset(&ping_address, 0, sizeof(ping_address));
+	if (strstr(kind, "-unix") != NULL) {
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path),
+		    "/tmp/proccount-floor-%ld.sock", (long)getpid());
+		unlink(un->sun_path);
+		ping_address_len = sizeof(*un);
+	} else {
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ping_address_len = sizeof(*in);
+	}
+	if ((fd = socket(ping_address.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ping_address, ping_address_len) ==
+	    -1 || listen(fd, SOMAXCONN) == -1 || getsockname(fd,
+	    (struct sockaddr *)&ping_address, &ping_address_len) == -1)
+		err(1, "listen");
+	if ((ping_server = fork()) == -1)
+		err(1, "fork");
+	if (ping_server != 0) {
+		close(fd);
+		return;
+	}
+	while ((client = accept(fd, NULL, NULL)) != -1) {
+		int on = 1;
+
+		setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		if (pthread_create(&thread, NULL, ping_answer,
+		    (void *)(intptr_t)client) == 0)
+			pthread_detach(thread);
+	}
+	_exit(0);
+}
+
+static void
+ping_stop(void)
+{
+	kill(ping_server, SIGKILL);
+	waitpid(ping_server, NULL, 0);
+	if (ping_address.ss_family == AF_UNIX)
+		unlink(((struct sockaddr_un *)&ping_address)->sun_path);
+}
+
+/* A worker's round trips: lines per update, each with its answer. */
+static void
+ping_work(int lines, long long n)
+{
+	char answer[64];
+	long long i;
+	int fd, line, on = 1;
+
+	if ((fd = socket(ping_address.ss_family, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&ping_address, ping_address_len) ==
+	    -1)
+		err(1, "connect");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	for (i = 0; i < n; i++)
+		for (line = 0; line < lines; line++)
+			if (send(fd, "read\n", 5, MSG_NOSIGNAL) != 5 ||
+			    recv(fd, answer, sizeof(answer), 0) <= 0)
+				err(1, "round trip");
+	close(fd);
 }
 
 static void
@@ -151,6 +260,10 @@ work(const char *kind, struct area *area, sem_t *sem, const char *path,
 			atomic_store_explicit(&area->value, atomic_load_explicit(
 			    &area->value, memory_order_relaxed) + delta,
 			    memory_order_relaxed);
+	else if (strncmp(kind, "pingpong-", 9) == 0)
+		ping_work(2, n);
+	else if (strncmp(kind, "ping-", 5) == 0)
+		ping_work(1, n);
 	else
 		errx(2, "unknown kind %s", kind);
 	/* A process's would close at its exit, a thread's would not. */
@@ -268,6 +381,8 @@ main(int argc, char **argv)
 			err(1, "%s", bench.path);
 		close(fd);
 	}
+	if (strncmp(bench.kind, "ping", 4) == 0)
+		ping_start(bench.kind);
 	sched_getaffinity(0, sizeof(bench.allowed), &bench.allowed);
 	bench.cpus = CPU_COUNT(&bench.allowed);
 	if (pipe(gate) == -1)
@@ -302,8 +417,10 @@ main(int argc, char **argv)
 		for (i = 0; i < bench.workers; i++)
 			pthread_join(threads[i], NULL);
 	else
-		while (wait(NULL) > 0)
-			;
+		for (i = 0; i < bench.workers; i++)
+			wait(NULL);
+	if (strncmp(bench.kind, "ping", 4) == 0)
+		ping_stop();
 	for (i = 0; i < bench.workers; i++) {
 		if (first == 0 || bench.area->times[i][0] < first)
 			first = bench.area->times[i][0];

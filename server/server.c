@@ -216,9 +216,10 @@ on_parent_death(int signo)
 
 /*
  * The server's process: the signals of proccount's group blocked, its
- * standard streams on /dev/null, so that it holds no pipe of the caller's
- * open, and the end of proccount's pipe, or proccount's death, its cue to
- * clean up and go.
+ * standard input and output on /dev/null, so that it holds no pipe of the
+ * caller's open but standard error, which it writes nothing to but what a
+ * sanitizer says, and the end of proccount's pipe, or proccount's death,
+ * its cue to clean up and go.
  */
 static void __attribute__((noreturn))
 server_process(struct server_state *s, int listen_fd, int stop_fd,
@@ -249,7 +250,6 @@ server_process(struct server_state *s, int listen_fd, int stop_fd,
 	if (getppid() == parent && (null = open("/dev/null", O_RDWR)) != -1) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
 		if (null > STDERR_FILENO)
 			close(null);
 		server_run(listen_fd, stop_fd, &config, &final);
