@@ -12,34 +12,34 @@ TMPDIR=$scratch/tmp
 export TMPDIR
 
 # exact NAME ARGS...: exit 0, and the final count the start plus what the
-# incrementers and decrementers made.
+# incrementers and decrementers made; $final is then that count.
 exact() {
 	name=$1
 	shift
 	pc "$@" --json
-	is "$rc:$(json 'd["final"] == d["expected"] == d["start"] + sum(w["updates"] * (1 if w["role"] == "inc" else -1) for w in d["workers"])')" \
-	    "0:True" "$name: exit 0, exact"
+	final=$(json '(d["final"] == d["expected"] == d["start"] + sum(w["updates"] * (1 if w["role"] == "inc" else -1) for w in d["workers"])) and d["final"]')
+	is "$rc:$final" "0:${final#False}" "$name: exit 0, exact"
 }
 
 for kind in handler update atomic; do
 	for workers in "1 1" "3 2" "4 4"; do
 		set -- $workers
 		exact "$kind, $1 + $2 clients" -b server --lock="$kind" -i "$1" \
-		    -d "$2" -n 200
-		is "$(json '(d["final"], d["drift"])')" "($((($1 - $2) * 200)), 0)" \
-		    "$kind, $1 + $2 clients: final $((($1 - $2) * 200))"
+		    -d "$2" -n 150
+		is "$final" "$((($1 - $2) * 150))" \
+		    "$kind, $1 + $2 clients: final $((($1 - $2) * 150))"
 	done
 done
 for workers in "1 1" "3 1" "4 4"; do
 	set -- $workers
 	exact "serial, $1 + $2 clients" -b server --serve=serial -i "$1" \
-	    -d "$2" -n 200
-	is "$(json 'd["final"]')" "$((($1 - $2) * 200))" \
-	    "serial, $1 + $2 clients: final $((($1 - $2) * 200))"
+	    -d "$2" -n 150
+	is "$final" "$((($1 - $2) * 150))" \
+	    "serial, $1 + $2 clients: final $((($1 - $2) * 150))"
 done
 exact "handler, threads" -b server --lock=handler -T -i 3 -d 3 -n 200
 exact "update, from --start" -b server --lock=update -s -7 -i 2 -d 1 -n 100
-is "$(json 'd["final"]')" 93 "update from --start -7: final 93"
+is "$final" 93 "update from --start -7: final 93"
 exact "handler, timed" -b server --lock=handler -i 2 -d 2 -t 200ms
 exact "update, with readers" -b server --lock=update -i 2 -d 2 -r 2 -n 200
 is "$(json 'd["readers"]["reads"] > 0 and d["readers"]["impossible"] == 0')" True \
@@ -150,6 +150,21 @@ pc -b server --listen=127.0.0.1:0 --lock=handler -i 2 -d 2 -n 100 --json
 is "$rc:$(json 'd["final"]')" "0:0" "--listen: exit 0, exact"
 json 'd["path"]' | grep -q '^127\.0\.0\.1:[0-9][0-9]*$'
 ok $? "--listen: the report names the port taken"
+
+# bench: the server's kinds when -b names it, or a kind only it has, and
+# not otherwise: each of its runs starts a server.
+pc bench -b server -w 2 -t 20ms -r 1 --format=csv
+is "$rc:$(grep -v '^#' out | sed 1d | cut -d, -f1,2 | tr '\n' ' ')" \
+    "0:server,handler server,update server,atomic server,none " \
+    "bench -b server: a row for each kind"
+is "$(grep -v '^#' out | sed 1d | head -n 3 | cut -d, -f14 | tr '\n' ' ')" "1 1 1 " \
+    "bench -b server: the locked kinds and atomic exact"
+pc bench -l none -w 1 -t 10ms -r 1 --format=csv
+is "$rc:$(grep -v '^#' out | sed 1d | cut -d, -f1 | tr '\n' ' ')" \
+    "0:file shm " "bench -l none: not the server unless asked"
+pc bench -l update -w 1 -t 10ms -r 1 --format=csv
+is "$rc:$(grep -v '^#' out | sed 1d | cut -d, -f1,2)" "0:server,update" \
+    "bench -l update: the server's kind"
 
 # Usage errors: one line, exit 2, nothing left.
 bad() {
