@@ -99,6 +99,7 @@ handle(struct server *s, const char *line, bool *reading, char *reply,
 {
 	const struct server_config *config = s->config;
 	long long value, n;
+	bool held;
 
 	if (strcmp(line, "get") == 0) {
 		snprintf(reply, size, "value %lld", atomic_load_explicit(
@@ -160,12 +161,20 @@ handle(struct server *s, const char *line, bool *reading, char *reply,
 		if (config->lock == SERVER_HANDLER)
 			pthread_mutex_unlock(&s->lock);
 		snprintf(reply, size, "value %lld", value);
+	} else if (strcmp(line, "held") == 0) {
+		/* Whether some connection holds the lock now; never waits. */
+		held = locks(config) && !*reading &&
+		    pthread_mutex_trylock(&s->lock) != 0;
+		if (locks(config) && !*reading && !held)
+			pthread_mutex_unlock(&s->lock);
+		snprintf(reply, size, "held %s", held || (*reading &&
+		    locks(config)) ? "yes" : "no");
 	} else if (strcmp(line, "quit") == 0) {
 		snprintf(reply, size, "bye");
 		return false;
 	} else
 		snprintf(reply, size, "error unknown request: try hello, get, "
-		    "read, write V, add N or quit");
+		    "read, write V, add N, held or quit");
 	return true;
 }
 

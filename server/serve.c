@@ -29,7 +29,7 @@ static const char serve_usage[] =
 "\n"
 "Holds a counter and serves it to clients, one line a request, until\n"
 "interrupted; then prints the final count.  Requests: hello, get, read,\n"
-"write V (after a read), add N, quit.\n"
+"write V (after a read), add N, held, quit.\n"
 "\n"
 "      --listen=HOST:PORT   where to listen: a TCP address (port 0: any\n"
 "                           free one), or a Unix socket's path with a '/'\n"

@@ -563,6 +563,27 @@ server_value(struct counter *c, const struct run *run, bool locked,
 	return -1;
 }
 
+/*
+ * After every worker ended, and one died: whether its connection, still
+ * open in a living process, holds the lock.  A server that does not
+ * answer cannot tell.
+ */
+static bool
+server_held(struct counter *c)
+{
+	struct server_state *s = c->state;
+	struct line_reader in = { .len = 0 };
+	char line[SERVER_LINE_MAX];
+	int fd, got;
+
+	if ((fd = server_connect(&s->address)) == -1)
+		return false;
+	got = line_write(fd, "held") == -1 ? -1 :
+	    line_read(fd, &in, line, CONTROL_WAIT_NS, -1);
+	close(fd);
+	return got == 1 && strcmp(line, "held yes") == 0;
+}
+
 static void
 server_destroy(struct counter *c)
 {
@@ -670,5 +691,6 @@ const struct backend server_backend = {
 	.attach = server_attach,
 	.detach = server_detach,
 	.value = server_value,
+	.held = server_held,
 	.destroy = server_destroy,
 };

@@ -11,6 +11,7 @@
  *	read		value V			(takes the lock, if any)
  *	write V		ok			(stores V; after a read only)
  *	add N		value V			(V: the sum, made in one step)
+ *	held		held yes|no		(whether the lock is held now)
  *	quit		bye, and the server closes the connection
  *
  * and anything else gets "error ..." and the connection stays.  A line

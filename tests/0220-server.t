@@ -85,14 +85,20 @@ ok $? "handler --crash: the server released the lock"
 pc -b server --serve=serial -i 2 -d 2 -n 200 --crash=50 --json
 is "$rc:$(json 'd["final"] == d["expected"]')" "0:True" "serial --crash: exit 0, exact"
 truthful "none --crash" -b server -i 2 -d 2 -n 100 --crash=50
-# A thread's connection outlives it: the lock stays held for it.
-pc -b server --lock=update -T -n 100 --crash=20 --timeout=200ms
+# A thread's connection outlives it: the lock stays held for it, and the
+# others wait for it until --timeout, or, when nobody waits, the server
+# says that it is held.
+pc -b server --lock=update -T -i 2 -d 0 -t 2s --crash=1 --timeout=200ms
 is "$rc" 4 "update -T --crash: exit 4"
-grep -q "the dead thread's connection is still open in the living process, so the server holds the lock for it" out
+grep -q "^abandoned: worker [0-9]* died holding the lock over the read-to-write; the dead thread's connection is still open in the living process, so the server holds the lock for it. " out
 ok $? "update -T --crash: the report says why the lock was abandoned"
+pc -b server --lock=handler -T -i 1 -d 0 -n 10 --crash=5
+is "$rc" 4 "handler -T --crash, nobody waiting: exit 4"
+grep -q "^the lock over the whole handler was left held by worker [0-9]*, which died holding it; no worker was waiting for it: the dead thread's connection" out
+ok $? "handler -T --crash, nobody waiting: the lock is left held"
 
 # --timeout bounds the wait for the read's reply, the lock.
-pc -b server --lock=handler -i 1 -d 1 -n 2 --work=100ms --timeout=20ms
+pc -b server --lock=handler -i 1 -d 1 -n 3 --work=100ms --timeout=20ms
 is "$rc" 4 "handler --timeout shorter than the work: exit 4"
 grep -q "timed out waiting for the lock" out
 ok $? "--timeout: a worker timed out"

@@ -38,7 +38,10 @@ if what == "lines":
                  b"add 99999999999999999999\n", b"\n", b"get\x00junk\n",
                  b"GET\n", b"write 1 2\n"):
         check(repr(line), ask(s, f, line).startswith("error "))
+    # The run's clients may hold the lock now, or not.
+    check("held", ask(s, f, b"held\n") in ("held yes", "held no"))
     check("read", ask(s, f, b"read\n").startswith("value "))
+    check("held when read", ask(s, f, b"held\n") == "held yes")
     check("read twice", ask(s, f, b"read\n").startswith("error "))
     check("add while reading", ask(s, f, b"add 1\n").startswith("error "))
     # Writes back what it read: the count does not change.
@@ -124,7 +127,7 @@ timeout -s KILL 30 "$PROCCOUNT" --connect="$address" -i 2 -d 2 -t 2s --json \
     >run.json 2>run.err &
 run=$!
 sleep 0.2
-is "$(hostile lines | sort | uniq -c | sed 's/^ *//')" "15 ok" \
+is "$(hostile lines | sort | uniq -c | sed 's/^ *//')" "17 ok" \
     "malformed lines: an error each, and the connection stays"
 is "$(hostile long | sort | uniq -c | sed 's/^ *//')" "2 ok" \
     "a line too long: an error, and the connection closed"
@@ -141,9 +144,26 @@ final=$(json 'd["final"]')
 pc --connect="$address" -i 3 -d 1 -n 100 --json
 is "$rc:$(json '(d["start"], d["final"])')" "0:($final, $((final + 200)))" \
     "the server still serves, exactly"
+# Another client's update during a --connect run is no lost update: one
+# beyond what lost updates can make is another program's, exit 5.
+timeout -s KILL 30 "$PROCCOUNT" --connect="$address" -i 1 -d 1 -t 600ms \
+    --json >run.json 2>run.err &
+run=$!
+sleep 0.3
+python3 -c 'import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(b"add 1000000000\n")
+print(s.makefile().readline().split()[0])' "$address" >added
+wait "$run"
+is "$?:$(cat added)" "5:value" "an outsider's add during a --connect run: exit 5"
+mv run.json out
+is "$(json 'd["outside"] and d["final"] - d["expected"] == 1000000000')" True \
+    "the report says the counter was changed from outside, by the add"
+final=$(json 'd["final"]')
 kill -TERM "$server"
 wait "$server"
-is "$?:$(tail -n 1 served)" "0:final $((final + 200))" \
+is "$?:$(tail -n 1 served)" "0:final $final" \
     "serve ends on SIGTERM with the exact count"
 
 # Out of descriptors: the connections beyond them are closed at once, and
