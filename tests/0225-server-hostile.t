@@ -146,17 +146,31 @@ is "$rc:$(json '(d["start"], d["final"])')" "0:($final, $((final + 200)))" \
     "the server still serves, exactly"
 # Another client's update during a --connect run is no lost update: one
 # beyond what lost updates can make is another program's, exit 5.
-timeout -s KILL 30 "$PROCCOUNT" --connect="$address" -i 1 -d 1 -t 600ms \
-    --json >run.json 2>run.err &
-run=$!
-sleep 0.3
-python3 -c 'import socket, sys
+# The outsider learns the count, then adds once the run's clients have
+# changed it: after the run began, and long before it ends.
+python3 -c 'import socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
 s = socket.create_connection((host, int(port)), timeout=5)
-s.sendall(b"add 1000000000\n")
-print(s.makefile().readline().split()[0])' "$address" >added
-wait "$run"
-is "$?:$(cat added)" "5:value" "an outsider's add during a --connect run: exit 5"
+f = s.makefile()
+def ask(line):
+    s.sendall(line)
+    return f.readline().split()
+first = ask(b"get\n")[1]
+open("watching", "w").close()
+until = time.time() + 20
+while ask(b"get\n")[1] == first and time.time() < until:
+    time.sleep(0.001)
+print(ask(b"add 1000000000\n")[0])' "$address" >added &
+outsider=$!
+for try in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	[ -e watching ] && break
+	sleep 0.1
+done
+timeout -s KILL 30 "$PROCCOUNT" --connect="$address" -i 1 -d 1 -t 1s \
+    --json >run.json 2>run.err
+rc=$?
+wait "$outsider"
+is "$rc:$(cat added)" "5:value" "an outsider's add during a --connect run: exit 5"
 mv run.json out
 is "$(json 'd["outside"] and d["final"] - d["expected"] == 1000000000')" True \
     "the report says the counter was changed from outside, by the add"
