@@ -590,6 +590,18 @@ imply_trace(struct settings *s)
 }
 
 /*
+ * A thread that dies leaves its connection open, and a serial server
+ * serves nothing else, not even the final count, until it closes it for
+ * its silence.
+ */
+static void __attribute__((noreturn))
+serial_thread_crash(void)
+{
+	cli_usage("--crash of a thread and a serial server: the dead "
+	    "thread's connection stays open, and the server serves no other");
+}
+
+/*
  * The server backend: what it offers, and what a server already running
  * (--connect) decides for itself.
  */
@@ -622,6 +634,8 @@ check_server(const struct settings *s)
 	if (s->trace != NULL)
 		cli_usage("--trace is not for the server backend: the server "
 		    "keeps no record of its writes");
+	if (run->serve_serial && run->threads && run->crash_at != 0)
+		serial_thread_crash();
 }
 
 /*
@@ -644,6 +658,8 @@ identify_server(struct settings *s)
 		errx(EXIT_SYSTEM, "--connect=%s: the server's lock is %s, not "
 		    "%s", run->connect, kind->name, run->kind->name);
 	run->kind = kind;
+	if (run->serve_serial && run->threads && run->crash_at != 0)
+		serial_thread_crash();
 }
 
 static void

@@ -190,6 +190,7 @@ bad "--try is not for the server backend" -b server --lock=handler --try
 bad "--trace is not for the server backend" -b server --trace=t.csv -n 5
 bad "--schedule is not for the server backend" -b server --schedule='1r 2r 1w 2w' -n 1
 bad "--serve 'forked': choose serial or threads" --serve=forked
+bad "--crash of a thread and a serial server" --serve=serial -T --crash=5
 bad "no lock kind 'mutex': choose handler, update, atomic or none" -b server --lock=mutex
 bad "explore is for file and shm" explore -b server
 bad "proccount serve: --listen: say where to listen" serve
