@@ -11,7 +11,7 @@
 #include "backends.h"
 
 const struct backend *const backends[] = {
-	&file_backend, &shm_backend, NULL,
+	&file_backend, &shm_backend, &pg_backend, NULL,
 };
 
 const struct backend *const backend_default = &shm_backend;

@@ -25,6 +25,7 @@
 
 struct worker;
 struct counter;
+struct outcome;
 struct schedule;
 struct turnstile_seat;
 
@@ -109,6 +110,8 @@ struct run {
 				   after the incrementers and decrementers */
 	bool		 prefer_writers; /* --prefer=writers: the rwlock kind
 				   lets a waiting writer in before readers */
+	const char	*dsn;		/* pg: --dsn, or NULL for libpq's own */
+	const char	*join;		/* pg: --join's name, or NULL */
 };
 
 /*
@@ -191,6 +194,9 @@ struct slot {
 	_Atomic int	 finished;	/* a thread: ended, ready to be joined */
 	struct histogram wait;		/* with --latency only */
 	struct histogram hold;
+	/* Transactions the server aborted (pg: SQLSTATE 40001), rolled
+	 * back, not counted, and made again. */
+	_Atomic uint64_t retries;
 } __attribute__((aligned(128)));
 
 /* A worker's private view of its own run, handed to every update. */
@@ -273,6 +279,13 @@ struct backend {
 	 */
 	bool	(*held)(struct counter *);
 	void	(*destroy)(struct counter *);
+	/* proccount bench runs its kinds only when -b names it: it needs a
+	 * server that may not be there. */
+	bool		 on_request;
+	/* Optional: in the parent, after every worker has ended and before
+	 * value, with what they did; may set the counter's elsewhere. */
+	int	(*settle)(struct counter *, const struct run *,
+		    struct outcome *);
 };
 
 /* The counter as the run sees it. */
@@ -285,6 +298,9 @@ struct counter {
 	uint32_t tag;		/* with --trace, set by value: the tag of the
 				   write that left the final value */
 	void	*state;		/* the backend's own, shared by all workers */
+	/* Set by settle: the final value is judged by another run (pg's
+	 * --join), so this one reports its own workers only. */
+	bool	 elsewhere;
 };
 
 /*

@@ -38,6 +38,8 @@
 #define MAX_TIMEOUT	(3600 * SECOND)
 #define MAX_DURATION	(24 * 3600 * SECOND)
 #define MAX_ITERATIONS	1000000000000ULL
+/* --join: a name that fits in the row names made of it. */
+#define MAX_JOIN	64
 
 enum {
 	OPT_CRASH = 256,
@@ -57,6 +59,8 @@ enum {
 	OPT_TRY,
 	OPT_WORK,
 	OPT_WORK_AS,
+	OPT_DSN,
+	OPT_JOIN,
 };
 
 static const struct option options[] = {
@@ -64,6 +68,7 @@ static const struct option options[] = {
 	{ "crash",		required_argument,	NULL, OPT_CRASH },
 	{ "decrementers",	required_argument,	NULL, 'd' },
 	{ "delay",		required_argument,	NULL, OPT_DELAY },
+	{ "dsn",		required_argument,	NULL, OPT_DSN },
 	{ "duration",		required_argument,	NULL, 't' },
 	{ "file",		required_argument,	NULL, 'f' },
 	{ "force",		no_argument,		NULL, OPT_FORCE },
@@ -72,6 +77,7 @@ static const struct option options[] = {
 	{ "hold",		required_argument,	NULL, OPT_HOLD },
 	{ "incrementers",	required_argument,	NULL, 'i' },
 	{ "iterations",		required_argument,	NULL, 'n' },
+	{ "join",		required_argument,	NULL, OPT_JOIN },
 	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "latency",		no_argument,		NULL, OPT_LATENCY },
 	{ "lock",		optional_argument,	NULL, 'l' },
@@ -95,16 +101,17 @@ static const struct option options[] = {
 };
 
 static const char usage_head[] =
-"usage: proccount [-qTv] [-b file|shm] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
+"usage: proccount [-qTv] [-b file|shm|pg] [-l kind | --lock[=kind]] [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--hold=duration] [--work=duration] [--work-as=sleep|spin]\n"
 "                 [--try] [--nest=k] [--crash=n] [--timeout=duration]\n"
 "                 [-r n] [--prefer=readers|writers]\n"
 "                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
+"                 [--dsn=conninfo] [--join=name]\n"
 "       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
 "                         [-d n] [-n count] [-f path] [--json]\n"
-"       proccount bench [-b file|shm] [-l kind,...] [-w n,...] [-t duration]\n"
+"       proccount bench [-b file|shm|pg] [-l kind,...] [-w n,...] [-t duration]\n"
 "                       [-r n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
 "                       [--plot=file.svg] [-f path]\n"
@@ -113,8 +120,9 @@ static const char usage_head[] =
 "Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
 "counter; the result says whether any update was lost.\n"
 "\n"
-"  -b, --backend=file|shm   where the counter lives (default shm, or file\n"
-"                           with --file or a kind only files have)\n"
+"  -b, --backend=file|shm|pg where the counter lives (default shm, or file\n"
+"                           with --file or a kind only files have; pg: a\n"
+"                           row in PostgreSQL)\n"
 "  -l, --lock[=KIND]        guard each update; without it, no lock\n";
 
 static const char usage_tail[] =
@@ -155,7 +163,10 @@ static const char usage_tail[] =
 "                           records to FILE: JSON Lines if it ends in\n"
 "                           .jsonl, else CSV\n"
 "      --json               print the report as one JSON object\n"
-"      --format=text|json   the report as text (default) or JSON (--json)\n"
+"      --format=text|json   the report as text (default) or JSON (--json)\n""      --dsn=CONNINFO       pg: the libpq connection string or URI (default:\n"
+"                           the PG* variables and libpq's defaults)\n"
+"      --join=NAME          pg: share the counter NAME with other runs, on\n"
+"                           any host; the last to finish gives the verdict\n"
 "  -q, --quiet              print nothing on success, in either format\n"
 "  -v, --verbose            add one line per worker\n"
 "  -h, --help               print this help\n"
@@ -215,6 +226,7 @@ struct settings {
 	bool		 file_given;
 	bool		 work_as_given;
 	bool		 prefer_given;
+	bool		 pg_given;	/* --dsn or --join */
 	bool		 json;
 	bool		 quiet;
 	bool		 verbose;
@@ -369,6 +381,17 @@ parse_options(int argc, char **argv, struct settings *s)
 				    optarg);
 			s->run.work_spins = strcmp(optarg, "spin") == 0;
 			s->work_as_given = true;
+			break;
+		case OPT_DSN:
+			s->run.dsn = optarg;
+			s->pg_given = true;
+			break;
+		case OPT_JOIN:
+			if (*optarg == '\0' || strlen(optarg) > MAX_JOIN)
+				cli_usage("--join '%s': give a name of 1 to %d "
+				    "characters", optarg, MAX_JOIN);
+			s->run.join = optarg;
+			s->pg_given = true;
 			break;
 		case OPT_TRACE:
 			if (optarg != NULL && *optarg == '\0')
@@ -546,6 +569,23 @@ imply_trace(struct settings *s)
 		s->timeline_hidden = 2 * run->iterations * workers;
 }
 
+/*
+ * What the pg backend does not do: its workers' steps are the server's,
+ * which no schedule, trace or nesting of proccount's reaches.
+ */
+static void
+check_pg(const struct settings *s)
+{
+	const struct run *run = &s->run;
+	const char *what = s->schedule != NULL ? "--schedule" :
+	    s->trace != NULL ? "--trace" : run->tries ? "--try" :
+	    run->nest > 1 ? "--nest" : run->readers != 0 ? "--readers" : NULL;
+
+	if (what != NULL)
+		cli_usage("%s is not for --backend=pg: the server orders its "
+		    "workers' statements, not proccount", what);
+}
+
 static void
 check_settings(struct settings *s)
 {
@@ -664,6 +704,11 @@ check_settings(struct settings *s)
 		    "may make from --start %lld", (unsigned long long)
 		    run->crash_at, (unsigned long long)run_most_updates(run, run->start, 1),
 		    run->start);
+	if (run->backend == &pg_backend)
+		check_pg(s);
+	else if (s->pg_given)
+		cli_usage("%s is for --backend=pg", run->join != NULL ?
+		    "--join" : "--dsn");
 	if (s->schedule != NULL)
 		check_schedule(s);
 	if (s->trace != NULL)

@@ -146,8 +146,10 @@ choose_kinds(struct bench *b, char *list)
 	bool found;
 	size_t i;
 
+	/* A backend on request only (pg) runs only when -b names it. */
 	for (i = 0; list == NULL && backends[i] != NULL; i++)
-		if (b->backend == NULL || b->backend == backends[i])
+		if (b->backend == NULL ? !backends[i]->on_request :
+		    b->backend == backends[i])
 			for (kind = backends[i]->kinds; kind->name != NULL;
 			    kind++)
 				add_kind(b, backends[i], kind);
@@ -158,7 +160,8 @@ choose_kinds(struct bench *b, char *list)
 	while ((name = strsep(&rest, ",")) != NULL) {
 		found = false;
 		for (i = 0; backends[i] != NULL; i++) {
-			if (b->backend != NULL && b->backend != backends[i])
+			if (b->backend != NULL ? b->backend != backends[i] :
+			    backends[i]->on_request)
 				continue;
 			if ((kind = kind_named(backends[i], name)) != NULL) {
 				add_kind(b, backends[i], kind);
