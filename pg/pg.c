@@ -138,6 +138,14 @@ one_line(char *to, size_t size, const char *prefix, const char *message)
 	return to;
 }
 
+/* A backend prints nothing: the server's notices are not shown. */
+static void
+no_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /*
  * Connects as the run says: the DSN, then PG* and libpq's defaults, with
  * a connect timeout and TCP keepalives unless the environment or the DSN
@@ -147,6 +155,7 @@ static PGconn *
 pg_connect(const char *dsn)
 {
 	const char *keys[8], *values[8];
+	PGconn *conn;
 	size_t n = 0;
 
 	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
@@ -170,7 +179,10 @@ pg_connect(const char *dsn)
 	}
 	keys[n] = NULL;
 	values[n] = NULL;
-	return PQconnectdbParams(keys, values, 1);
+	conn = PQconnectdbParams(keys, values, 1);
+	if (conn != NULL)
+		PQsetNoticeProcessor(conn, no_notice, NULL);
+	return conn;
 }
 
 /* Runs a command on the parent's connection; -1 with c->why set. */
@@ -190,9 +202,11 @@ command(struct counter *c, struct pg_state *s, const char *sql,
 			PQclear(res);
 		return 0;
 	}
+	/* The server's own words, without the statement it quotes. */
 	one_line(s->failure, sizeof(s->failure), "", PQstatus(s->conn) ==
-	    CONNECTION_BAD ? PQerrorMessage(s->conn) :
-	    PQresultErrorMessage(res));
+	    CONNECTION_BAD || PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+	    == NULL ? PQerrorMessage(s->conn) : PQresultErrorField(res,
+	    PG_DIAG_MESSAGE_PRIMARY));
 	c->why = s->failure;
 	errno = PQstatus(s->conn) == CONNECTION_BAD ? ECONNRESET : EPROTO;
 	PQclear(res);

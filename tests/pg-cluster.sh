@@ -10,7 +10,8 @@
 # The server refuses to run as root: as root, the cluster belongs to
 # nobody, and runs as nobody.  Its superuser is proccount, trusted over the
 # socket and loopback; the role proccount_pw must give its password
-# (right) over loopback, for the test of a wrong one.  Exits 1, saying
+# (right) over loopback, for the test of a wrong one; it may do anything
+# proccount does.  Exits 1, saying
 # why, when no server can be started here.
 set -eu
 
@@ -72,7 +73,7 @@ start)
 		port=$((port + 1))
 	done
 	"$bindir/psql" -h "$dir" -p "$port" -U proccount -d postgres -qAt \
-	    -c "CREATE ROLE proccount_pw LOGIN PASSWORD 'right'" >/dev/null
+	    -c "CREATE ROLE proccount_pw LOGIN SUPERUSER PASSWORD 'right'" >/dev/null
 	echo "PGHOST=$dir PGPORT=$port PGUSER=proccount PGDATABASE=postgres" \
 	    "PG_BINDIR=$bindir"
 	;;
