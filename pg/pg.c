@@ -114,27 +114,27 @@ make_thread_conn(void)
 }
 
 /*
- * libpq's message on one line: its lines joined, with the spaces and
- * tabs that begin them folded into one.
+ * libpq's message on one line: its first, which says what failed; the
+ * rest are hints.  Runs of spaces and tabs are folded into one.
  */
 static const char *
-one_line(char *to, size_t size, const char *prefix, const char *message)
+one_line(char *to, size_t size, const char *message)
 {
-	size_t len;
+	size_t len = 0;
 	bool space = false;
 
-	len = (size_t)snprintf(to, size, "%s", prefix);
-	for (; *message != '\0' && len + 1 < size; message++) {
-		if (*message == '\n' || *message == '\t' || *message == ' ') {
+	for (; *message != '\0' && *message != '\n' && len + 2 < size;
+	    message++) {
+		if (*message == '\t' || *message == ' ') {
 			space = true;
 			continue;
 		}
-		if (space && len > strlen(prefix) && len + 2 < size)
+		if (space && len > 0)
 			to[len++] = ' ';
 		space = false;
 		to[len++] = *message;
 	}
-	to[len < size ? len : size - 1] = '\0';
+	to[len] = '\0';
 	return to;
 }
 
@@ -185,9 +185,9 @@ pg_connect(const char *dsn)
 	return conn;
 }
 
-/* Runs a command on the parent's connection; -1 with c->why set. */
+/* Runs a command on the parent's connection; -1 with s->failure set. */
 static int
-command(struct counter *c, struct pg_state *s, const char *sql,
+command(struct pg_state *s, const char *sql,
     int nparams, const char *const *params, PGresult **result)
 {
 	PGresult *res;
@@ -203,13 +203,29 @@ command(struct counter *c, struct pg_state *s, const char *sql,
 		return 0;
 	}
 	/* The server's own words, without the statement it quotes. */
-	one_line(s->failure, sizeof(s->failure), "", PQstatus(s->conn) ==
+	one_line(s->failure, sizeof(s->failure), PQstatus(s->conn) ==
 	    CONNECTION_BAD || PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
 	    == NULL ? PQerrorMessage(s->conn) : PQresultErrorField(res,
 	    PG_DIAG_MESSAGE_PRIMARY));
-	c->why = s->failure;
 	errno = PQstatus(s->conn) == CONNECTION_BAD ? ECONNRESET : EPROTO;
 	PQclear(res);
+	return -1;
+}
+
+/*
+ * The failure last met, as the counter's why: kept apart from the state,
+ * which destroy frees before the report is printed, and from what destroy
+ * itself meets.  Only the parent sets it.
+ */
+static int
+failed(struct counter *c, const struct pg_state *s)
+{
+	static char why[sizeof(s->failure)];
+	int error = errno;
+
+	snprintf(why, sizeof(why), "%s", s->failure);
+	c->why = why;
+	errno = error;
 	return -1;
 }
 
@@ -265,31 +281,29 @@ maker_gone(long pid, unsigned long long start)
  * run.  Nothing else: not a joined counter, nor another host's rows.
  */
 static void
-pg_sweep_rows(struct counter *c, struct pg_state *s, const char *host)
+pg_sweep_rows(struct pg_state *s, const char *host)
 {
 	const char *params[2] = { host, NULL };
 	PGresult *res;
 	int i;
 
-	if (command(c, s, "SELECT name, pid, started FROM " PG_TABLE
-	    " WHERE host = $1 AND role <> 'join'", 1, params, &res) == -1) {
-		c->why = NULL;
+	if (command(s, "SELECT name, pid, started FROM " PG_TABLE
+	    " WHERE host = $1 AND role <> 'join'", 1, params, &res) == -1)
 		return;
-	}
 	for (i = 0; i < PQntuples(res); i++) {
 		if (!maker_gone(atol(PQgetvalue(res, i, 1)),
 		    strtoull(PQgetvalue(res, i, 2), NULL, 10)))
 			continue;
 		params[0] = PQgetvalue(res, i, 0);
 		/* A member killed mid-run is no longer running. */
-		command(c, s, "DELETE FROM " PG_TABLE " WHERE name = $1 AND "
+		command(s, "DELETE FROM " PG_TABLE " WHERE name = $1 AND "
 		    "role = 'run'", 1, params, NULL);
-		command(c, s, "UPDATE " PG_TABLE " SET running = false, "
+		command(s, "UPDATE " PG_TABLE " SET running = false, "
 		    "lost = true WHERE name = $1 AND role = 'member'", 1, params,
 		    NULL);
 	}
 	PQclear(res);
-	c->why = NULL;
+
 }
 
 static const char create_table[] =
@@ -331,9 +345,9 @@ make_rows(struct counter *c, struct pg_state *s, const struct run *run,
 	for (tries = 0; tries < PG_CREATE_TRIES; tries++) {
 		PQclear(res);
 		res = NULL;
-		if (command(c, s, "BEGIN", 0, NULL, NULL) == -1)
-			return -1;
-		if (command(c, s, create_table, 0, NULL, NULL) == -1)
+		if (command(s, "BEGIN", 0, NULL, NULL) == -1)
+			return failed(c, s);
+		if (command(s, create_table, 0, NULL, NULL) == -1)
 			goto again;
 		params[0] = s->row;
 		params[1] = run->join != NULL ? "join" : "run";
@@ -342,18 +356,18 @@ make_rows(struct counter *c, struct pg_state *s, const struct run *run,
 		params[4] = pid;
 		params[5] = started;
 		/* A joined counter may be there already: then it is used. */
-		if (command(c, s, "INSERT INTO " PG_TABLE " (name, role, value, "
+		if (command(s, "INSERT INTO " PG_TABLE " (name, role, value, "
 		    "start, host, pid, started) VALUES ($1, $2, $3, $3, $4, $5, "
 		    "$6) ON CONFLICT (name) DO NOTHING", 6, params, NULL) == -1)
 			goto again;
-		if (command(c, s, "SELECT id, start FROM " PG_TABLE " WHERE "
+		if (command(s, "SELECT id, start FROM " PG_TABLE " WHERE "
 		    "name = $1 AND role = $2", 2, params, &res) == -1)
 			goto again;
 		if (PQntuples(res) != 1) {
 			snprintf(s->failure, sizeof(s->failure), "row %s is "
 			    "not a counter of proccount's", s->row);
-			c->why = s->failure;
-			command(c, s, "ROLLBACK", 0, NULL, NULL);
+			failed(c, s);
+			command(s, "ROLLBACK", 0, NULL, NULL);
 			PQclear(res);
 			errno = EEXIST;
 			return -1;
@@ -363,30 +377,33 @@ make_rows(struct counter *c, struct pg_state *s, const struct run *run,
 		if (run->join != NULL) {
 			params[0] = s->member;
 			params[1] = run->join;
-			if (command(c, s, "INSERT INTO " PG_TABLE " (name, role, "
+			params[2] = host;
+			params[3] = pid;
+			params[4] = started;
+			if (command(s, "INSERT INTO " PG_TABLE " (name, role, "
 			    "value, start, host, pid, started, joined) VALUES "
 			    "($1, 'member', 0, 0, $3, $4, $5, $2)", 5, params,
 			    NULL) == -1)
 				goto again;
 		}
-		if (command(c, s, "COMMIT", 0, NULL, NULL) == 0)
+		if (command(s, "COMMIT", 0, NULL, NULL) == 0)
 			break;
 again:
-		command(c, s, "ROLLBACK", 0, NULL, NULL);
+		command(s, "ROLLBACK", 0, NULL, NULL);
 		if (PQstatus(s->conn) == CONNECTION_BAD)
-			return -1;
+			return failed(c, s);
 		/* Only these races are tried again. */
 		if (strstr(s->failure, "already exists") == NULL &&
 		    strstr(s->failure, "does not exist") == NULL &&
 		    strstr(s->failure, "duplicate key") == NULL &&
 		    strstr(s->failure, "could not serialize") == NULL)
-			return -1;
+			return failed(c, s);
 		usleep(10000);
 	}
 	PQclear(res);
 	if (tries == PG_CREATE_TRIES)
-		return -1;
-	c->why = NULL;
+		return failed(c, s);
+
 	return 0;
 }
 
@@ -398,6 +415,7 @@ pg_create(struct counter *c, const struct run *run)
 	char host[128];
 	char state = '?';
 	unsigned long long started;
+	int error;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
@@ -423,20 +441,22 @@ pg_create(struct counter *c, const struct run *run)
 	}
 	s->conn = pg_connect(run->dsn);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
-		one_line(s->failure, sizeof(s->failure), "",
+		one_line(s->failure, sizeof(s->failure),
 		    PQerrorMessage(s->conn));
-		c->why = s->failure;
+		failed(c, s);
 		errno = ECONNREFUSED;
 		goto fail;
 	}
-	pg_sweep_rows(c, s, host);
+	pg_sweep_rows(s, host);
 	if (make_rows(c, s, run, host, run->start) == -1)
 		goto fail;
 	return 0;
 fail:
+	error = errno;
 	PQfinish(s->conn);
-	s->conn = NULL;
-	/* c->why points into s, which the caller prints: kept. */
+	free(s);
+	c->state = NULL;
+	errno = error;
 	return -1;
 }
 
@@ -701,23 +721,14 @@ pg_value(struct counter *c, const struct run *run, bool locked,
 
 	(void)run;
 	(void)locked;
-	if (s->running != 0) {
-		snprintf(s->failure, sizeof(s->failure), "%u other %s of the "
-		    "join still %s it; the last to finish judges it",
-		    s->running, s->running == 1 ? "run" : "runs",
-		    s->running == 1 ? "updates" : "update");
-		c->why = s->failure;
-		errno = EBUSY;
-		return -1;
-	}
-	if (command(c, s, "SELECT value FROM " PG_TABLE " WHERE name = $1",
+	if (command(s, "SELECT value FROM " PG_TABLE " WHERE name = $1",
 	    1, params, &res) == -1)
-		return -1;
+		return failed(c, s);
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		snprintf(s->failure, sizeof(s->failure), "the row is gone: "
 		    "another program removed it");
-		c->why = s->failure;
+		failed(c, s);
 		errno = ENOENT;
 		return -1;
 	}
@@ -759,18 +770,18 @@ pg_settle(struct counter *c, const struct run *run, struct outcome *out)
 	params[2] = inc;
 	params[3] = dec;
 	params[4] = unsure;
-	if (command(c, s, "BEGIN", 0, NULL, NULL) == -1)
-		return -1;
+	if (command(s, "BEGIN", 0, NULL, NULL) == -1)
+		return failed(c, s);
 	/* The join's row, locked: one member at a time settles. */
-	if (command(c, s, "SELECT value FROM " PG_TABLE " WHERE name = $1 FOR "
+	if (command(s, "SELECT value FROM " PG_TABLE " WHERE name = $1 FOR "
 	    "UPDATE", 1, params, NULL) == -1 ||
-	    command(c, s, "UPDATE " PG_TABLE " SET running = false, "
-	    "increments = $3, decrements = $4, unsure = $5 WHERE name = $2",
-	    5, params + 0, NULL) == -1)
+	    command(s, "UPDATE " PG_TABLE " SET running = false, "
+	    "increments = $2, decrements = $3, unsure = $4 WHERE name = $1",
+	    4, params + 1, NULL) == -1)
 		goto fail;
 	params[0] = run->join;
 	params[1] = s->member;
-	if (command(c, s, "SELECT count(*) FILTER (WHERE running), count(*), "
+	if (command(s, "SELECT count(*) FILTER (WHERE running), count(*), "
 	    "coalesce(sum(increments - decrements) FILTER (WHERE name <> $2), "
 	    "0) FROM " PG_TABLE
 	    " WHERE role = 'member' AND joined = $1", 2, params, &res) == -1)
@@ -778,16 +789,23 @@ pg_settle(struct counter *c, const struct run *run, struct outcome *out)
 	s->running = (unsigned)atoi(PQgetvalue(res, 0, 0));
 	s->members = (unsigned)atoi(PQgetvalue(res, 0, 1));
 	c->elsewhere = s->running != 0;
+	if (c->elsewhere) {
+		snprintf(s->failure, sizeof(s->failure), "%u other %s of the "
+		    "join still %s it, and the last to finish judges it",
+		    s->running, s->running == 1 ? "run" : "runs",
+		    s->running == 1 ? "updates" : "update");
+		failed(c, s);
+	}
 	if (s->running == 0)
 		c->start = (long long)((unsigned long long)c->start +
 		    strtoull(PQgetvalue(res, 0, 2), NULL, 10));
 	PQclear(res);
-	if (command(c, s, "COMMIT", 0, NULL, NULL) == -1)
-		return -1;
+	if (command(s, "COMMIT", 0, NULL, NULL) == -1)
+		return failed(c, s);
 	return 0;
 fail:
-	command(c, s, "ROLLBACK", 0, NULL, NULL);
-	return -1;
+	command(s, "ROLLBACK", 0, NULL, NULL);
+	return failed(c, s);
 }
 
 /*
@@ -808,23 +826,23 @@ pg_destroy(struct counter *c)
 		params[0] = s->row;
 		params[1] = s->member;
 		if (s->member[0] == '\0')
-			command(c, s, "DELETE FROM " PG_TABLE " WHERE name = $1",
+			command(s, "DELETE FROM " PG_TABLE " WHERE name = $1",
 			    1, params, NULL);
 		else if (s->running == 0)
-			command(c, s, "DELETE FROM " PG_TABLE " WHERE name = $1 "
+			command(s, "DELETE FROM " PG_TABLE " WHERE name = $1 "
 			    "OR (role = 'member' AND joined = substr($1, 6))",
 			    1, params, NULL);
-		if (command(c, s, "BEGIN", 0, NULL, NULL) == 0) {
-			if (command(c, s, "LOCK TABLE " PG_TABLE " IN ACCESS "
+		if (command(s, "BEGIN", 0, NULL, NULL) == 0) {
+			if (command(s, "LOCK TABLE " PG_TABLE " IN ACCESS "
 			    "EXCLUSIVE MODE NOWAIT", 0, NULL, NULL) == 0 &&
-			    command(c, s, "SELECT 1 FROM " PG_TABLE " LIMIT 1",
+			    command(s, "SELECT 1 FROM " PG_TABLE " LIMIT 1",
 			    0, NULL, &res) == 0) {
 				if (PQntuples(res) == 0)
-					command(c, s, "DROP TABLE " PG_TABLE, 0,
+					command(s, "DROP TABLE " PG_TABLE, 0,
 					    NULL, NULL);
 				PQclear(res);
 			}
-			command(c, s, "COMMIT", 0, NULL, NULL);
+			command(s, "COMMIT", 0, NULL, NULL);
 		}
 	}
 	PQfinish(s->conn);
