@@ -58,7 +58,7 @@
 #include "../backends.h"
 #include "../procs/procs.h"
 
-/* What a run's counter is when it is the only run using it. */
+/* The table of every run's rows, made by the first run that needs it. */
 #define PG_TABLE	"proccount"
 /* Class of proccount's advisory locks, the first of their two keys. */
 #define PG_ADVISORY_CLASS	"1885564532"
@@ -85,9 +85,8 @@ struct pg_state {
 	char	 key[16];	/* the row's advisory lock key */
 	char	 lock_timeout[48];	/* --timeout, for SET, or "" */
 	char	 failure[512];	/* c->why */
-	/* With --join, set by settle: other members still run. */
+	/* With --join, set by settle: the other members that still run. */
 	unsigned running;
-	unsigned members;
 };
 
 /* A worker's own. */
@@ -299,11 +298,10 @@ pg_sweep_rows(struct pg_state *s, const char *host)
 		command(s, "DELETE FROM " PG_TABLE " WHERE name = $1 AND "
 		    "role = 'run'", 1, params, NULL);
 		command(s, "UPDATE " PG_TABLE " SET running = false, "
-		    "lost = true WHERE name = $1 AND role = 'member'", 1, params,
-		    NULL);
+		    "lost = true WHERE name = $1 AND role = 'member' AND "
+		    "running", 1, params, NULL);
 	}
 	PQclear(res);
-
 }
 
 static const char create_table[] =
@@ -740,8 +738,9 @@ pg_value(struct counter *c, const struct run *run, bool locked,
 /*
  * --join: this run's workers are done.  Their updates go in its member
  * row; if no other member still runs, this run judges them all: the
- * others' net updates are counted as part of where its own started from,
- * and their unsure ones widen what the verdict allows.
+ * others' net updates are counted as part of where its own started from.
+ * The updates another member's killed workers left unsure are recorded,
+ * in unsure, but only this run's own are allowed for by the verdict.
  */
 static int
 pg_settle(struct counter *c, const struct run *run, struct outcome *out)
@@ -781,13 +780,12 @@ pg_settle(struct counter *c, const struct run *run, struct outcome *out)
 		goto fail;
 	params[0] = run->join;
 	params[1] = s->member;
-	if (command(s, "SELECT count(*) FILTER (WHERE running), count(*), "
+	if (command(s, "SELECT count(*) FILTER (WHERE running), "
 	    "coalesce(sum(increments - decrements) FILTER (WHERE name <> $2), "
 	    "0) FROM " PG_TABLE
 	    " WHERE role = 'member' AND joined = $1", 2, params, &res) == -1)
 		goto fail;
 	s->running = (unsigned)atoi(PQgetvalue(res, 0, 0));
-	s->members = (unsigned)atoi(PQgetvalue(res, 0, 1));
 	c->elsewhere = s->running != 0;
 	if (c->elsewhere) {
 		snprintf(s->failure, sizeof(s->failure), "%u other %s of the "
@@ -798,7 +796,7 @@ pg_settle(struct counter *c, const struct run *run, struct outcome *out)
 	}
 	if (s->running == 0)
 		c->start = (long long)((unsigned long long)c->start +
-		    strtoull(PQgetvalue(res, 0, 2), NULL, 10));
+		    strtoull(PQgetvalue(res, 0, 1), NULL, 10));
 	PQclear(res);
 	if (command(s, "COMMIT", 0, NULL, NULL) == -1)
 		return failed(c, s);
