@@ -355,8 +355,9 @@ make_rows(struct counter *c, struct pg_state *s, const struct run *run,
 		params[5] = started;
 		/* A joined counter may be there already: then it is used. */
 		if (command(s, "INSERT INTO " PG_TABLE " (name, role, value, "
-		    "start, host, pid, started) VALUES ($1, $2, $3, $3, $4, $5, "
-		    "$6) ON CONFLICT (name) DO NOTHING", 6, params, NULL) == -1)
+		    "start, host, pid, started) VALUES ($1, $2, $3, $3, $4, "
+		    "$5, $6) ON CONFLICT (name) DO NOTHING", 6, params,
+		    NULL) == -1)
 			goto again;
 		if (command(s, "SELECT id, start FROM " PG_TABLE " WHERE "
 		    "name = $1 AND role = $2", 2, params, &res) == -1)
