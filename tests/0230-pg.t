@@ -78,6 +78,30 @@ for as in "" -T; do
 	    "none ${as:-processes} --crash: reported as it happened"
 done
 
+# A run killed before its end leaves its row, and the next run on this
+# host removes it; a row of another host's is never touched.
+"$PROCCOUNT" -b pg --lock=atomic -t 20s -q >/dev/null 2>&1 &
+pid=$!
+tries=0
+until [ "$($psql -c "SELECT count(*) FROM proccount WHERE pid = $pid" \
+    2>/dev/null)" = 1 ] || [ $tries -ge 100 ]; do
+	sleep 0.05
+	tries=$((tries + 1))
+done
+kill -9 $pid
+{ wait $pid; } 2>/dev/null
+other=elsewhere-$$-1-0
+$psql -c "INSERT INTO proccount (name, role, value, start, host, pid,
+    started) VALUES ('$other', 'run', 5, 5, 'elsewhere.invalid', 1, 1)"
+is "$($psql -c "SELECT count(*) FROM proccount WHERE pid = $pid")" 1 \
+    "a run killed by SIGKILL leaves its row"
+pc -b pg --lock=atomic -n 1
+is "$rc:$($psql -c "SELECT count(*) FROM proccount WHERE pid = $pid")" 0:0 \
+    "the next run on this host removed it"
+is "$($psql -c "SELECT value FROM proccount WHERE name = '$other'")" 5 \
+    "another host's row is untouched"
+$psql -c "DELETE FROM proccount WHERE name = '$other'"
+
 # A serialization failure, made to happen: another session updates the
 # row while the worker's transaction holds it read.  The worker retries,
 # and its one update counts once.
