@@ -91,7 +91,7 @@ struct private_counter {
 };
 
 static const char bench_usage[] =
-"usage: proccount bench [-b file|shm] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
+"usage: proccount bench [-b file|shm|pg] [--lock=kind[,kind...]] [--workers=n[,n...]]\n"
 "                       [--duration=duration] [--repeat=n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
 "                       [--plot=file.svg] [-f path]\n"
@@ -101,7 +101,8 @@ static const char bench_usage[] =
 "update and the fastest and slowest runs', updates/s, lock wait p50 and p99\n"
 "(from one more run with --latency), fairness, CPU time, and exactness.\n"
 "\n"
-"  -b, --backend=file|shm   only this backend's kinds (default both)\n"
+"  -b, --backend=file|shm|pg only this backend's kinds (default file and\n"
+"                           shm; pg, which needs a server, only if named)\n"
 "  -l, --lock=KIND,...      these kinds (default all, none included)\n"
 "  -w, --workers=N,...      worker counts (default 1,2,4,8)\n"
 "  -t, --duration=DURATION  each run's length (default 1s)\n"
@@ -172,6 +173,9 @@ choose_kinds(struct bench *b, char *list)
 			/* Complains in the words of a single run. */
 			backend = b->backend;
 			cli_kind(&backend, name);
+			cli_usage("--lock %s: a kind of the %s backend, which "
+			    "bench runs only with -b %s", name, backend->name,
+			    backend->name);
 		}
 	}
 }

@@ -147,6 +147,16 @@ usage_error "--dsn is for --backend=pg" -b shm --dsn=dbname=x
 usage_error "--join is for --backend=pg" --join=x
 usage_error "--join" -b pg --join=
 usage_error "explore is not for --backend=pg" explore --lock=row
+usage_error "a kind of the pg backend, which bench runs only with -b pg" \
+    bench -l row -t 10ms
+
+# bench -b pg: its kinds, each exact where it guards the update.
+pc bench -b pg -l row,serializable,atomic -w 1,2 -t 50ms -r 1 --format=csv
+is "$rc:$(grep -v '^#' out | cut -d, -f1-4 | tr '\n' ' ')" \
+    "0:backend,lock,as,workers pg,row,processes,1 pg,row,processes,2 pg,serializable,processes,1 pg,serializable,processes,2 pg,atomic,processes,1 pg,atomic,processes,2 " \
+    "bench -b pg: a row a kind and worker count"
+is "$(awk -F, '$1 == "pg" { print $14 == $7 && $15 == 0 }' out | sort -u)" 1 \
+    "bench -b pg: every row exact"
 
 # Nothing left behind: no row of these runs; in a cluster of our own, no
 # table either.
