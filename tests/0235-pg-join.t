@@ -14,7 +14,7 @@ members() {
 
 join=t$$
 # The long run joins first, and is the last to finish.
-"$PROCCOUNT" -b pg --join=$join --lock=atomic -i 1 -d 0 -t 2s -s 7 \
+"$PROCCOUNT" -b pg --join=$join --lock=atomic -i 1 -d 0 -t 3s -s 7 \
     --json >long 2>long.err &
 pid=$!
 tries=0
