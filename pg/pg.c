@@ -459,6 +459,8 @@ fail:
 	return -1;
 }
 
+static void	pg_detach(void *);
+
 /* A prepared statement of the worker's. */
 static int
 prepare(PGconn *conn, const char *name, const char *sql, int nparams)
@@ -476,6 +478,7 @@ pg_attach(struct counter *c, const struct run *run, void **handle)
 	const struct pg_state *s = c->state;
 	struct pg_handle *h;
 	PGresult *res;
+	int error;
 	bool ok;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -505,8 +508,12 @@ pg_attach(struct counter *c, const struct run *run, void **handle)
 	}
 	*handle = h;
 	if (!ok) {
-		errno = PQstatus(h->conn) == CONNECTION_OK ? EPROTO :
+		/* The runner does not detach a worker that could not attach. */
+		error = PQstatus(h->conn) == CONNECTION_OK ? EPROTO :
 		    ECONNREFUSED;
+		pg_detach(h);
+		*handle = NULL;
+		errno = error;
 		return UPDATE_ATTACH;
 	}
 	return UPDATE_OK;

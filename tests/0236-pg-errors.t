@@ -1,9 +1,9 @@
 #!/bin/sh
 # The pg backend's troubles with the server, each one line and a
-# documented exit status, none a hang: no server, a wrong password, a
-# statement the server cancels (statement_timeout), a lock waited for
-# longer than --timeout (lock_timeout), and the server going away in the
-# middle of a run.  The last stops the server, so this file has a
+# documented exit status, none a hang: no server, a wrong password, more
+# workers than the server takes, a statement the server cancels
+# (statement_timeout), a lock waited for longer than --timeout
+# (lock_timeout), and the server going away in the middle of a run.  The last stops the server, so this file has a
 # throwaway cluster of its own.
 . "$(dirname "$0")/lib.sh"
 pg_or_skip own
@@ -30,6 +30,13 @@ is "$rc" 0 "the right password: exit 0"
 # The PG* variables, as for psql, when --dsn is not given.
 PGPASSWORD=wrong pc -b pg --dsn="host=127.0.0.1 user=proccount_pw dbname=postgres" -n 1
 one_line "PGPASSWORD" 3 "password authentication failed"
+
+# More workers than the server takes connections (100 in this cluster):
+# those refused cannot attach, and the run ends before it starts.
+for as in "" -T; do
+	pc -b pg $as --lock=row -i 60 -d 60 -n 10
+	one_line "too many clients${as:+, threads}" 3 "open by worker"
+done
 
 # statement_timeout: the waiting worker's SELECT ... FOR UPDATE is
 # cancelled while the other holds the row for 400 ms.
