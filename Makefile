@@ -6,7 +6,11 @@ CC	?= cc
 CFLAGS	?= -O2 -g
 WERROR	?=
 PCFLAGS	 = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic $(WERROR) $(CFLAGS)
-LDLIBS	 = -lpthread -lm
+# The pg backend's libpq: found by pkg-config, or PG=no to build without.
+PG	?= $(shell pkg-config --exists libpq 2>/dev/null && echo yes || echo no)
+PG_CFLAGS = $(if $(filter yes,$(PG)),-DHAVE_LIBPQ $(shell pkg-config --cflags libpq))
+PG_LIBS	 = $(if $(filter yes,$(PG)),$(shell pkg-config --libs libpq))
+LDLIBS	 = -lpthread -lm $(PG_LIBS)
 
 HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	procs/procs.h procs/shared.h histogram.h filelock/text.h \
@@ -15,7 +19,7 @@ HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	trace/trace.h trace/show.h server/server.h
 # Every backend's objects: the registry in backends.c names them all.
 BACKEND_OBJ = filelock/filelock.o shm/shm.o server/server.o server/loop.o \
-	server/net.o
+	server/net.o pg/pg.o
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
 	procs/procs.o procs/timing.o procs/worker.o histogram.o \
 	$(BACKEND_OBJ) matrix/matrix.o matrix/plot.o \
@@ -34,6 +38,9 @@ proccount: $(OBJ)
 	$(CC) $(PCFLAGS) -c -o $@ $<
 
 $(OBJ): $(HDR)
+
+pg/pg.o: pg/pg.c $(HDR)
+	$(CC) $(PCFLAGS) $(PG_CFLAGS) -c -o $@ pg/pg.c
 
 tests/unit-parse: tests/unit-parse.c parse.o tests/tap.h parse.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-parse.c parse.o $(LDLIBS)

@@ -11,7 +11,7 @@
 #include "backends.h"
 
 const struct backend *const backends[] = {
-	&file_backend, &shm_backend, &server_backend, NULL,
+	&file_backend, &shm_backend, &server_backend, &pg_backend, NULL,
 };
 
 const struct backend *const backend_default = &shm_backend;
@@ -111,7 +111,8 @@ kind_death(const struct lock_kind *kind, const struct run *run,
 		    "lock, and nothing releases it";
 		return DEATH_ABANDONED;
 	}
-	if (kind->owner == OWNER_CONNECTION && run->threads) {
+	if (kind->owner == OWNER_CONNECTION && run->threads &&
+	    !run->backend->threads_close) {
 		*why = "the dead thread's connection is still open in the "
 		    "living process, so the server holds the lock for it";
 		return DEATH_ABANDONED;

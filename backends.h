@@ -15,6 +15,7 @@
 extern const struct backend file_backend;
 extern const struct backend shm_backend;
 extern const struct backend server_backend;
+extern const struct backend pg_backend;
 
 /* Every backend, NULL last; the default is backend_default. */
 extern const struct backend *const backends[];

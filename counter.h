@@ -27,6 +27,7 @@
 
 struct worker;
 struct counter;
+struct outcome;
 struct schedule;
 struct turnstile_seat;
 
@@ -118,6 +119,8 @@ struct run {
 	const char	*listen;
 	const char	*connect;
 	bool		 serve_serial;
+	const char	*dsn;		/* pg: --dsn, or NULL for libpq's own */
+	const char	*join;		/* pg: --join's name, or NULL */
 };
 
 /*
@@ -200,6 +203,9 @@ struct slot {
 	_Atomic int	 finished;	/* a thread: ended, ready to be joined */
 	struct histogram wait;		/* with --latency only */
 	struct histogram hold;
+	/* Transactions the server aborted (pg: SQLSTATE 40001), rolled
+	 * back, not counted, and made again. */
+	_Atomic uint64_t retries;
 } __attribute__((aligned(128)));
 
 /* A worker's private view of its own run, handed to every update. */
@@ -282,8 +288,19 @@ struct backend {
 	 */
 	bool	(*held)(struct counter *);
 	void	(*destroy)(struct counter *);
-	bool		 on_request;	/* bench runs its kinds only when -b
-					   names it: it starts a server */
+	/* proccount bench runs its kinds only when -b names it: it starts
+	 * a server, or needs one that may not be there. */
+	bool		 on_request;
+	/* Optional: in the parent, after every worker has ended and before
+	 * value, with what they did; may set the counter's elsewhere. */
+	int	(*settle)(struct counter *, const struct run *,
+		    struct outcome *);
+	/* For kinds owned by a connection: a worker thread that ends closes
+	 * its own, as a process's death does (else the living process keeps
+	 * it open, and the lock held); and what the server does to a dropped
+	 * connection's update is to roll its transaction back. */
+	bool		 threads_close;
+	bool		 transactions;
 };
 
 /* The counter as the run sees it. */
@@ -298,6 +315,9 @@ struct counter {
 	void	*state;		/* the backend's own, shared by all workers */
 	const char *about;	/* set by create, or NULL: a sentence the
 				   report adds on how the counter is kept */
+	/* Set by settle: the final value is judged by another run (pg's
+	 * --join), so this one reports its own workers only. */
+	bool	 elsewhere;
 };
 
 /*

@@ -39,6 +39,8 @@
 #define MAX_TIMEOUT	(3600 * SECOND)
 #define MAX_DURATION	(24 * 3600 * SECOND)
 #define MAX_ITERATIONS	1000000000000ULL
+/* --join: a name that fits in the row names made of it. */
+#define MAX_JOIN	64
 
 enum {
 	OPT_CRASH = 256,
@@ -61,6 +63,8 @@ enum {
 	OPT_CONNECT,
 	OPT_LISTEN,
 	OPT_SERVE,
+	OPT_DSN,
+	OPT_JOIN,
 };
 
 static const struct option options[] = {
@@ -69,6 +73,7 @@ static const struct option options[] = {
 	{ "crash",		required_argument,	NULL, OPT_CRASH },
 	{ "decrementers",	required_argument,	NULL, 'd' },
 	{ "delay",		required_argument,	NULL, OPT_DELAY },
+	{ "dsn",		required_argument,	NULL, OPT_DSN },
 	{ "duration",		required_argument,	NULL, 't' },
 	{ "file",		required_argument,	NULL, 'f' },
 	{ "force",		no_argument,		NULL, OPT_FORCE },
@@ -77,6 +82,7 @@ static const struct option options[] = {
 	{ "hold",		required_argument,	NULL, OPT_HOLD },
 	{ "incrementers",	required_argument,	NULL, 'i' },
 	{ "iterations",		required_argument,	NULL, 'n' },
+	{ "join",		required_argument,	NULL, OPT_JOIN },
 	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ "latency",		no_argument,		NULL, OPT_LATENCY },
 	{ "listen",		required_argument,	NULL, OPT_LISTEN },
@@ -102,8 +108,8 @@ static const struct option options[] = {
 };
 
 static const char usage_head[] =
-"usage: proccount [-qTv] [-b file|shm|server] [-l kind | --lock[=kind]] [-i n]\n"
-"                 [-d n]\n"
+"usage: proccount [-qTv] [-b file|shm|server|pg] [-l kind | --lock[=kind]]\n"
+"                 [-i n] [-d n]\n"
 "                 [-n count | -t duration] [-f path] [-s value|keep] [--force]\n"
 "                 [--hold=duration] [--work=duration] [--work-as=sleep|spin]\n"
 "                 [--try] [--nest=k] [--crash=n] [--timeout=duration]\n"
@@ -111,10 +117,10 @@ static const char usage_head[] =
 "                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
 "                 [--listen=host:port | --connect=host:port]\n"
-"                 [--serve=serial|threads]\n"
+"                 [--serve=serial|threads] [--dsn=conninfo] [--join=name]\n"
 "       proccount explore [-T] [-b file|shm] [-l kind | --lock[=kind]] [-i n]\n"
 "                         [-d n] [-n count] [-f path] [--json]\n"
-"       proccount bench [-b file|shm|server] [-l kind,...] [-w n,...]\n"
+"       proccount bench [-b file|shm|server|pg] [-l kind,...] [-w n,...]\n"
 "                       [-t duration] [-r n] [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
 "                       [--plot=file.svg] [-f path]\n"
@@ -126,10 +132,12 @@ static const char usage_head[] =
 "Workers add 1 to (incrementers) or subtract 1 from (decrementers) one\n"
 "counter; the result says whether any update was lost.\n"
 "\n"
-"  -b, --backend=file|shm|server  where the counter lives (default shm;\n"
+"  -b, --backend=file|shm|server|pg  where the counter lives (default shm;\n"
 "                           file with --file or a kind only files have;\n"
 "                           server with --listen, --connect, --serve or a\n"
-"                           kind only the server has)\n"
+"                           kind only the server has; pg, a row in\n"
+"                           PostgreSQL, with --dsn, --join or a kind only\n"
+"                           pg has)\n"
 "  -l, --lock[=KIND]        guard each update; without it, no lock\n";
 
 static const char usage_tail[] =
@@ -177,6 +185,10 @@ static const char usage_tail[] =
 "                           each (default); --work is its handler's\n"
 "      --json               print the report as one JSON object\n"
 "      --format=text|json   the report as text (default) or JSON (--json)\n"
+"      --dsn=CONNINFO       pg: the libpq connection string or URI (default:\n"
+"                           the PG* variables and libpq's defaults)\n"
+"      --join=NAME          pg: share the counter NAME with other runs, on\n"
+"                           any host; the last to finish gives the verdict\n"
 "  -q, --quiet              print nothing on success, in either format\n"
 "  -v, --verbose            add one line per worker\n"
 "  -h, --help               print this help\n"
@@ -238,6 +250,7 @@ struct settings {
 	bool		 file_given;
 	bool		 work_as_given;
 	bool		 prefer_given;
+	bool		 pg_given;	/* --dsn or --join */
 	bool		 json;
 	bool		 quiet;
 	bool		 verbose;
@@ -412,6 +425,17 @@ parse_options(int argc, char **argv, struct settings *s)
 				    "threads", optarg);
 			s->run.serve_serial = strcmp(optarg, "serial") == 0;
 			s->serve_given = true;
+			break;
+		case OPT_DSN:
+			s->run.dsn = optarg;
+			s->pg_given = true;
+			break;
+		case OPT_JOIN:
+			if (*optarg == '\0' || strlen(optarg) > MAX_JOIN)
+				cli_usage("--join '%s': give a name of 1 to %d "
+				    "characters", optarg, MAX_JOIN);
+			s->run.join = optarg;
+			s->pg_given = true;
 			break;
 		case OPT_TRACE:
 			if (optarg != NULL && *optarg == '\0')
@@ -662,6 +686,23 @@ identify_server(struct settings *s)
 		serial_thread_crash();
 }
 
+/*
+ * What the pg backend does not do: its workers' steps are the server's,
+ * which no schedule, trace or nesting of proccount's reaches.
+ */
+static void
+check_pg(const struct settings *s)
+{
+	const struct run *run = &s->run;
+	const char *what = s->schedule != NULL ? "--schedule" :
+	    s->trace != NULL ? "--trace" : run->tries ? "--try" :
+	    run->nest > 1 ? "--nest" : run->readers != 0 ? "--readers" : NULL;
+
+	if (what != NULL)
+		cli_usage("%s is not for --backend=pg: the server orders its "
+		    "workers' statements, not proccount", what);
+}
+
 static void
 check_settings(struct settings *s)
 {
@@ -674,6 +715,8 @@ check_settings(struct settings *s)
 		run->backend = &file_backend;
 	else if (run->listen != NULL || run->connect != NULL || s->serve_given)
 		run->backend = &server_backend;
+	else if (s->pg_given)
+		run->backend = &pg_backend;
 	if (s->lock != NULL && *s->lock != '\0')
 		run->kind = cli_kind(&run->backend, s->lock);
 	if (run->backend == NULL)
@@ -790,6 +833,11 @@ check_settings(struct settings *s)
 		    "may make from --start %lld", (unsigned long long)
 		    run->crash_at, (unsigned long long)run_most_updates(run, run->start, 1),
 		    run->start);
+	if (run->backend == &pg_backend)
+		check_pg(s);
+	else if (s->pg_given)
+		cli_usage("%s is for --backend=pg", run->join != NULL ?
+		    "--join" : "--dsn");
 	if (s->schedule != NULL)
 		check_schedule(s);
 	if (s->trace != NULL)

@@ -480,9 +480,17 @@ print_survival(FILE *to, const struct run *run, const struct outcome *out)
 	}
 	switch (death) {
 	case DEATH_RELEASED:
-		fprintf(to, "the %s released the %s of worker %ld when it "
-		    "died\n", run->kind->owner == OWNER_CONNECTION ? "server" :
-		    "kernel", run->kind->words, (long)dead->pid);
+		if (run->kind->owner == OWNER_CONNECTION &&
+		    run->backend->transactions)
+			fprintf(to, "the server rolled back the transaction of "
+			    "worker %ld when its connection dropped, and "
+			    "released its locks: its update did not count\n",
+			    (long)dead->pid);
+		else
+			fprintf(to, "the %s released the %s of worker %ld "
+			    "when it died\n", run->kind->owner ==
+			    OWNER_CONNECTION ? "server" : "kernel",
+			    run->kind->words, (long)dead->pid);
 		break;
 	case DEATH_RECOVERED:
 		for (i = 0; i < out->nworkers; i++)
@@ -527,6 +535,33 @@ print_verdict(FILE *to, const struct counter *c, const struct verdict *v)
 		    by, v->drift > 0 ? "more" : "less");
 	else
 		fprintf(to, ": off by %+lld, updates were lost\n", v->drift);
+}
+
+/*
+ * Transactions the server aborted and the workers made again, which the
+ * count leaves out; and with pg's --join, whose verdict this is.
+ */
+static void
+print_retries(FILE *to, const struct run *run, const struct outcome *out,
+    const struct counter *c)
+{
+	uint64_t retries = 0;
+	unsigned i;
+
+	for (i = 0; i < out->nworkers; i++)
+		retries += out->workers[i].retries;
+	if (retries != 0)
+		fprintf(to, "retried: the server aborted %llu %s (SQLSTATE "
+		    "40001), each rolled back, not counted, and made again\n",
+		    (unsigned long long)retries, plural(retries, "transaction",
+		    "transactions"));
+	if (run->join != NULL && c->elsewhere)
+		fprintf(to, "joined %s: this run's workers only; the last run "
+		    "of the join to finish gives the verdict\n", run->join);
+	else if (run->join != NULL)
+		fprintf(to, "joined %s: the last run to finish, so the "
+		    "verdict counts the updates of every run of the join\n",
+		    run->join);
 }
 
 /* With --timeout, no update for too long, and nobody had died. */
@@ -660,6 +695,7 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
 		    "?");
 	print_verdict(to, c, v);
+	print_retries(to, run, out, c);
 	if (v->trace != NULL)
 		trace_report_text(to, v->trace);
 	if (out->end == RUN_ABANDONED || out->end == RUN_STALLED ||
@@ -814,6 +850,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	char words[64], sentence[512];
 	bool gap = gap_sentence(run, sentence, sizeof(sentence));
 	unsigned i;
+	uint64_t retries;
 
 	fprintf(to, "{\"backend\":\"%s\",\"lock\":\"%s\",\"as\":\"%s\","
 	    "\"share_fd\":%s,\"pin\":\"%s\",\"excludes\":%s,\"gap\":",
@@ -878,6 +915,14 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	json_number_or_null(to, v->updates != 0, v->fairness);
 	fputc('}', to);
 	json_hold(to, run, out);
+	for (i = 0, retries = 0; i < out->nworkers; i++)
+		retries += out->workers[i].retries;
+	fprintf(to, ",\"retries\":%llu,\"join\":", (unsigned long long)retries);
+	if (run->join != NULL) {
+		json_string(to, run->join);
+		fprintf(to, ",\"judged\":%s", c->elsewhere ? "false" : "true");
+	} else
+		fputs("null,\"judged\":true", to);
 	if (run->readers != 0) {
 		fprintf(to, ",\"readers\":{\"count\":%u,\"prefer\":",
 		    run->readers);
@@ -936,6 +981,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 			fprintf(to, "%d", r->cpu);
 		else
 			fputs("null", to);
+		fprintf(to, ",\"retries\":%llu", (unsigned long long)r->retries);
 		if (r->delta == 0)
 			fprintf(to, ",\"reads\":%llu,\"impossible\":%llu",
 			    (unsigned long long)r->reads,

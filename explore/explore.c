@@ -182,6 +182,9 @@ check_explore(struct explore *e)
 	if (run->backend == &server_backend)
 		cli_usage("the server backend's updates cannot be taken a "
 		    "step at a time: explore is for file and shm");
+	if (run->backend == &pg_backend)
+		cli_usage("explore is not for --backend=pg: the server orders "
+		    "its workers' statements, not proccount");
 	if (workers == 0)
 		cli_usage("no workers: --incrementers and --decrementers "
 		    "are both 0");

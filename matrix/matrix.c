@@ -91,7 +91,7 @@ struct private_counter {
 };
 
 static const char bench_usage[] =
-"usage: proccount bench [-b file|shm|server] [--lock=kind[,kind...]]\n"
+"usage: proccount bench [-b file|shm|server|pg] [--lock=kind[,kind...]]\n"
 "                       [--workers=n[,n...]] [--duration=duration] [--repeat=n]\n"
 "                       [--as=processes,threads]\n"
 "                       [--json | --format=table|csv|json] [--pin=spread|none]\n"
@@ -102,8 +102,9 @@ static const char bench_usage[] =
 "update and the fastest and slowest runs', updates/s, lock wait p50 and p99\n"
 "(from one more run with --latency), fairness, CPU time, and exactness.\n"
 "\n"
-"  -b, --backend=file|shm|server  only this backend's kinds (default\n"
-"                           file and shm)\n"
+"  -b, --backend=file|shm|server|pg  only this backend's kinds (default\n"
+"                           file and shm; server and pg only if named,\n"
+"                           or if a kind only they offer is)\n"
 "  -l, --lock=KIND,...      these kinds (default all, none included)\n"
 "  -w, --workers=N,...      worker counts (default 1,2,4,8)\n"
 "  -t, --duration=DURATION  each run's length (default 1s)\n"

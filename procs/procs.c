@@ -449,6 +449,7 @@ collect_ended(struct watch *watch, struct slot *slot,
 	r->held_ns = atomic_load(&slot->held_ns);
 	r->worked_ns = atomic_load(&slot->worked_ns);
 	r->misses = atomic_load(&slot->misses);
+	r->retries = atomic_load(&slot->retries);
 	r->cpu = slot->cpu;
 	r->end_ns = slot->end_ns ? slot->end_ns :
 	    watch->reaped_ns[r - out->workers];

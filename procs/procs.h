@@ -68,6 +68,7 @@ struct worker_result {
 	long		 max_rss_kb;
 	const struct histogram *wait;	/* with --latency */
 	const struct histogram *hold;
+	uint64_t	 retries;	/* aborted by the server, made again */
 };
 
 /* With --latency: how the workers timed their updates. */

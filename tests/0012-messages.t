@@ -41,7 +41,7 @@ done
 # option is that option.
 bad "proccount: option '--de' is ambiguous: --decrementers, --delay (try proccount --help)" \
     --de=1
-bad "option '--d' is ambiguous: --decrementers, --delay, --duration" --d 1
+bad "option '--d' is ambiguous: --decrementers, --delay, --dsn, --duration" --d 1
 bad "option '--ver' is ambiguous: --verbose, --version" --ver
 bad "option '--fo' is ambiguous: --force, --format" --fo
 bad "proccount bench: option '--f' is ambiguous: --file, --format (try proccount bench --help)" \

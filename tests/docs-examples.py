@@ -97,6 +97,10 @@ SKIP = [
     (r"^(\./)?proccount bench\b(?!.*\s(-t\s*|--duration[=\s])\d)",
      "a bench of 1 s runs: a minute or more"),
 ]
+# The pg backend needs a server, which PGHOST names where there is one.
+if not os.environ.get("PGHOST"):
+    SKIP.append((r"\s(-b\s*pg|--backend[=\s]pg)\b",
+                 "needs a PostgreSQL server: none named by PGHOST"))
 
 LIMIT = float(os.environ.get("DOCS_LIMIT", "30"))
 

@@ -132,3 +132,39 @@ usage_error() {
 	[ ! -e counter.txt ]
 	ok $? "no counter file: $*"
 }
+
+# pg_server [own]: a PostgreSQL server for the pg tests.  The one the
+# environment names (PGHOST, as CI exports it) unless "own" is asked for;
+# else a throwaway cluster of this test file's own (tests/pg-cluster.sh),
+# stopped at its end.  Returns 1, the reason in $pg_why, where none can
+# be started.  PGHOST and the rest are exported; $psql runs psql on it.
+pg_server() {
+	if [ "${1:-}" != own ] && [ -n "${PGHOST:-}" ]; then
+		psql="${PG_BINDIR:+$PG_BINDIR/}psql -X -qAt"
+		return 0
+	fi
+	pg_dir=$(mktemp -u /tmp/proccount-pg.XXXXXX)
+	if ! pg_settings=$(sh "$top/tests/pg-cluster.sh" start "$pg_dir" \
+	    2>"$scratch/pg.err"); then
+		pg_why=$(head -n 1 "$scratch/pg.err")
+		sh "$top/tests/pg-cluster.sh" stop "$pg_dir"
+		return 1
+	fi
+	# shellcheck disable=SC2086
+	export $pg_settings
+	psql="$PG_BINDIR/psql -X -qAt"
+	trap 'cd /; sh "$top/tests/pg-cluster.sh" stop "$pg_dir"; rm -rf "$scratch"' EXIT
+}
+
+# pg_or_skip [own]: pg_server, or the whole file skipped with the reason;
+# where PROCCOUNT_PG_REQUIRED=1 (CI) a missing server fails instead.
+pg_or_skip() {
+	pg_server "$@" && return 0
+	if [ "${PROCCOUNT_PG_REQUIRED:-}" = 1 ]; then
+		fail "a PostgreSQL server: $pg_why"
+		done_testing
+		exit 1
+	fi
+	echo "1..0 # skip no PostgreSQL server: $pg_why"
+	exit 0
+}
