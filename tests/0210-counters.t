@@ -127,6 +127,9 @@ start_in bound-cycle --lock=sem --counters=2 --order=opposite -n 1 \
     --hold=200ms --json
 start_in bound-nest --lock=sem --nest=2 -n 1000 --json
 start_in bound-crash --lock=sem --crash=1 -n 1000 --json
+start_in crash-sem --lock=sem --counters=2 --crash=1 -n 100 --json
+start_in timeout --lock=mutex --counters=2 --order=opposite -n 1 \
+    --hold=200ms --timeout=300ms --json
 wait
 deadlocks=0
 for kind in flock ofd mutex rmutex sem spin rwlock flock-T sem-T; do
@@ -177,6 +180,22 @@ case $(cat rc) in
 	;;
 esac
 cd ..
+# --crash: the dead incrementer held both semaphores; the lock abandoned.
+cd crash-sem
+is "$(cat rc):$(json '(d["abandoned"], d["deadlock"], d["correct"], d["workers"][0]["end"], d["cycle"])')" \
+    "4:(True, False, True, 'killed by signal 9', None)" \
+    "sem, two counters, --crash: abandoned, exit 4, exact"
+cd ..
+# --timeout: a worker of the cycle gives up, and gives back what it held.
+cd timeout
+case $(cat rc) in
+4) is "$(json '(d["deadlock"], sorted(w["end"] for w in d["workers"]), d["updates"], d["correct"])')" \
+    "(False, ['exited', 'timed out'], 1, True)" \
+    "--timeout: one worker of the cycle timed out, the other finished, exact" ;;
+0) exact_pair "--timeout, no deadlock this time" 0 1 1 1 ;;
+*) fail "--timeout: exit $(cat rc)" ;;
+esac
+cd ..
 # Each measured at 2.0 to 2.2 s, alone or beside the runs above (the 2 s
 # stall limit, and the --hold); the bound leaves as much again.
 for what in cycle:deadlock nest:deadlock crash:abandoned; do
@@ -212,6 +231,13 @@ ok $? "fcntl: exact, refused or not"
 pc -b file --lock=fcntl --counters=2 --order=opposite -i 2 -d 2 -n 300 --json
 exact_pair "fcntl 2+2 opposite: the refusals add up" 0 2 2 300 \
     'd["refused"] == sum(w["refused"] for w in d["workers"])' True
+
+# --crash with a robust mutex: both recovered by the next locker, exact.
+# Timed, so that the other worker still runs when the first dies.
+pc --lock=mutex --counters=2 --crash=500 -t 300ms --json
+is "$rc:$(json '(d["recovered"], d["correct"], d["sum"]["held"], d["workers"][0]["end"], d["workers"][1]["updates"] > 0)')" \
+    "0:(True, True, True, 'killed by signal 9', True)" \
+    "mutex, two counters, --crash: recovered, exact"
 
 rm -f counter.txt.b
 usage_error "--counters '3': choose 1 or 2" --counters=3 --lock
