@@ -374,7 +374,8 @@ parse_options(int argc, char **argv, struct settings *s)
 			    optarg, MAX_DELAY, true);
 			break;
 		case OPT_COUNTERS:
-			if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0)
+			if (strcmp(optarg, "1") != 0 &&
+			    strcmp(optarg, "2") != 0)
 				cli_usage("--counters '%s': choose 1 or 2",
 				    optarg);
 			s->run.counters = (unsigned)(*optarg - '0');
@@ -382,8 +383,8 @@ parse_options(int argc, char **argv, struct settings *s)
 		case OPT_ORDER:
 			if (strcmp(optarg, "same") != 0 &&
 			    strcmp(optarg, "opposite") != 0)
-				cli_usage("--order '%s': choose same or opposite",
-				    optarg);
+				cli_usage("--order '%s': choose same or "
+				    "opposite", optarg);
 			s->run.opposite = strcmp(optarg, "opposite") == 0;
 			s->order_given = true;
 			break;

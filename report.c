@@ -481,7 +481,8 @@ print_refused(FILE *to, const struct run *run, const struct outcome *out,
 		if (r->refused <= 2)
 			fputs(r->refused == 1 ? "once" : "twice", to);
 		else
-			fprintf(to, "%llu times", (unsigned long long)r->refused);
+			fprintf(to, "%llu times",
+			    (unsigned long long)r->refused);
 		fprintf(to, ", holding %c and asking for %c",
 		    first_lock(run, r), second_lock(run, r));
 	}

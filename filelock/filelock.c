@@ -465,7 +465,8 @@ file_pair_update(struct file_worker *h, struct worker *w,
 			}
 		}
 		worker_locks(w, 1u << first, PAIR_NONE);
-		if ((n[first] = read_counter(fd[first], &got[first], NULL)) < 0) {
+		n[first] = read_counter(fd[first], &got[first], NULL);
+		if (n[first] < 0) {
 			error = n[first] == -1 ? UPDATE_READ : UPDATE_CORRUPT;
 			saved = errno;
 			goto out_first;
@@ -503,7 +504,8 @@ file_pair_update(struct file_worker *h, struct worker *w,
 		 * for as long as the run.
 		 */
 		worker_locks(w, 0, (int)second);
-		if ((error = take_lock_on(h, fd[second], w, lock)) != UPDATE_OK) {
+		error = take_lock_on(h, fd[second], w, lock);
+		if (error != UPDATE_OK) {
 			worker_locks(w, 0, PAIR_NONE);
 			return error;
 		}

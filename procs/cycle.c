@@ -38,8 +38,8 @@ cycle_find(const struct lock_state *states, unsigned n,
 			if (waits < 0 || waits >= LOCKS)
 				break;
 		}
-		if (at >= n || walked[at] != i + 1 || states[at].waits_for < 0 ||
-		    states[at].waits_for >= LOCKS)
+		if (at >= n || walked[at] != i + 1 ||
+		    states[at].waits_for < 0 || states[at].waits_for >= LOCKS)
 			continue;
 		/* at is on the cycle: go round it once. */
 		first = at;
@@ -60,7 +60,8 @@ cycle_find(const struct lock_state *states, unsigned n,
 	for (k = 0; k < length; k++)
 		turned[k] = cycle[(first + k) % length];
 	for (k = 0; k < length; k++)
-		turned[k].waits_for = (unsigned)states[turned[k].worker].waits_for;
+		turned[k].waits_for =
+		    (unsigned)states[turned[k].worker].waits_for;
 	/* Each holds what the one before it waits for. */
 	for (k = 0; k < length; k++) {
 		cycle[k] = turned[k];

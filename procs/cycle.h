@@ -21,7 +21,7 @@ struct lock_state {
 /* A worker in a cycle: it holds one lock, and waits for another. */
 struct cycle_link {
 	unsigned	 worker;	/* its index in the table */
-	unsigned	 holds;		/* the lock the one before it waits for */
+	unsigned	 holds;		/* the lock the one before waits for */
 	unsigned	 waits_for;	/* held by the next, the first after the
 					   last */
 };

@@ -578,7 +578,8 @@ shm_pair_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
 		asked = worker_clock(w);
 	for (;;) {
 		worker_locks(w, 0, (int)first);
-		if ((error = pair_lock(s, w, kind, first, wait)) == UPDATE_BUSY) {
+		error = pair_lock(s, w, kind, first, wait);
+		if (error == UPDATE_BUSY) {
 			worker_locks(w, 0, PAIR_NONE);
 			worker_missed(w);
 			continue;

@@ -24,9 +24,9 @@ found(const struct lock_state *states, unsigned n)
 	if (length == 0)
 		return "none";
 	for (k = 0; k < length; k++)
-		at += (size_t)snprintf(text + at, sizeof(text) - at, "%s%u:%c>%c",
-		    k ? " " : "", cycle[k].worker, 'A' + cycle[k].holds,
-		    'A' + cycle[k].waits_for);
+		at += (size_t)snprintf(text + at, sizeof(text) - at,
+		    "%s%u:%c>%c", k ? " " : "", cycle[k].worker,
+		    'A' + cycle[k].holds, 'A' + cycle[k].waits_for);
 	return text;
 }
 
