@@ -490,7 +490,10 @@ print_refused(FILE *to, const struct run *run, const struct outcome *out,
 	    to);
 }
 
-/* --counters=2: the workers that wait in a cycle, each for the next. */
+/*
+ * --counters=2: the workers that wait in a cycle, each for the next, and
+ * the threads among them left so.
+ */
 static void
 print_cycle(FILE *to, const struct outcome *out)
 {
@@ -505,6 +508,10 @@ print_cycle(FILE *to, const struct outcome *out)
 		    role(&out->workers[link->worker]), 'A' + link->holds,
 		    'A' + link->waits_for);
 	}
+	if (out->stuck != 0)
+		fprintf(to, "; a thread cannot be killed: %u %s left waiting "
+		    "until proccount exits", out->stuck, plural(out->stuck,
+		    "thread was", "threads were"));
 	fputs("\n", to);
 }
 

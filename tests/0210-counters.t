@@ -123,6 +123,8 @@ for kind in flock ofd mutex rmutex sem spin rwlock flock-T sem-T; do
 done
 start_in text -b file --lock=flock --counters=2 --order=opposite -n 1 \
     --hold=200ms
+start_in text-T -T --lock=sem --counters=2 --order=opposite -n 1 \
+    --hold=200ms
 start_in bound-cycle --lock=sem --counters=2 --order=opposite -n 1 \
     --hold=200ms --json
 start_in bound-nest --lock=sem --nest=2 -n 1000 --json
@@ -178,6 +180,15 @@ case $(cat rc) in
 	fail "flock text: exit $(cat rc)"
 	skip "exit $(cat rc)"
 	;;
+esac
+cd ..
+cd text-T
+case $(cat rc) in
+4)	grep -qx "deadlock: worker [0-9]* (inc) holds A and waits for B; worker [0-9]* (dec) holds B and waits for A; a thread cannot be killed: 2 threads were left waiting until proccount exits" out
+	ok $? "sem -T deadlock: the text names the cycle and the threads left" ;;
+0)	grep -q "correct, and the sum 0 held" out
+	ok $? "sem -T, no deadlock this time: exact" ;;
+*)	fail "sem -T text: exit $(cat rc)" ;;
 esac
 cd ..
 # --crash: the dead incrementer held both semaphores; the lock abandoned.
