@@ -281,6 +281,16 @@ kill_the_rest(struct watch *watch, enum worker_end as)
 {
 	unsigned i, killed = 0;
 
+	/*
+	 * Processes are all stopped first, then killed: one killed holding
+	 * a lock that the kernel releases (flock, ofd) or that the next
+	 * locker recovers would otherwise let another, waiting for it, take
+	 * it and finish an update before its own SIGKILL lands, as in a
+	 * deadlock of --counters=2.
+	 */
+	for (i = 0; i < watch->started && watch->threads == NULL; i++)
+		if (watch->reaped_ns[i] == 0 && !watch->killed_by_us[i])
+			kill(watch->out->workers[i].pid, SIGSTOP);
 	for (i = 0; i < watch->started; i++) {
 		if (watch->reaped_ns[i] != 0 || watch->killed_by_us[i])
 			continue;
