@@ -645,9 +645,19 @@ print_pair_verdict(FILE *to, const struct counter *c, const struct verdict *v)
 		fprintf(to, ": correct, and the sum %lld held\n", v->sum_final);
 		return;
 	}
-	fprintf(to, ": A off by %+lld, B off by %+lld, %s", v->a_drift,
-	    v->drift, v->outside ? "which lost updates cannot do: another "
-	    "writer did" : "updates were lost");
+	if (v->a_correct && v->b_correct)
+		fputs(": a killed worker's move was cut between its two "
+		    "writes", to);
+	else {
+		fputs(":", to);
+		if (!v->a_correct)
+			fprintf(to, " A off by %+lld%s", v->a_drift,
+			    v->b_correct ? "" : ",");
+		if (!v->b_correct)
+			fprintf(to, " B off by %+lld", v->drift);
+		fprintf(to, ", %s", v->outside ? "which lost updates cannot "
+		    "do: another writer did" : "updates were lost");
+	}
 	if (v->sum_held)
 		fprintf(to, "; the sum %lld held\n", v->sum_final);
 	else
