@@ -16,18 +16,20 @@ HDR = backends.h cli.h clock.h counter.h judge.h parse.h report.h run.h \
 	procs/procs.h procs/shared.h histogram.h filelock/text.h \
 	shm/pause.h matrix/matrix.h matrix/plot.h matrix/machine.h units.h \
 	schedule/schedule.h schedule/turnstile.h explore/explore.h \
-	trace/trace.h trace/show.h server/server.h
+	trace/trace.h trace/show.h server/server.h procs/cycle.h
 # Every backend's objects: the registry in backends.c names them all.
 BACKEND_OBJ = filelock/filelock.o shm/shm.o server/server.o server/loop.o \
 	server/net.o pg/pg.o
 OBJ = proccount.o backends.o cli.o judge.o parse.o report.o run.o \
-	procs/procs.o procs/timing.o procs/worker.o histogram.o \
+	procs/procs.o procs/timing.o procs/worker.o procs/cycle.o \
+	histogram.o \
 	$(BACKEND_OBJ) matrix/matrix.o matrix/plot.o \
 	matrix/machine.o units.o \
 	schedule/schedule.o schedule/turnstile.o explore/explore.o \
 	trace/trace.o trace/show.o server/serve.o
 UNIT = tests/unit-parse tests/unit-text tests/unit-histogram \
-	tests/unit-locks tests/unit-judge tests/unit-units tests/unit-trace
+	tests/unit-locks tests/unit-judge tests/unit-units tests/unit-trace \
+	tests/unit-cycle
 
 all: proccount
 
@@ -70,6 +72,10 @@ TRACE_OBJ = trace/trace.o trace/show.o report.o backends.o histogram.o \
 	schedule/turnstile.o
 tests/unit-trace: tests/unit-trace.c tests/tap.h $(TRACE_OBJ) $(HDR)
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-trace.c $(TRACE_OBJ) \
+		$(LDLIBS)
+
+tests/unit-cycle: tests/unit-cycle.c procs/cycle.o tests/tap.h procs/cycle.h
+	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ tests/unit-cycle.c procs/cycle.o \
 		$(LDLIBS)
 
 bench/floor: bench/floor.c filelock/text.h shm/pause.h clock.h

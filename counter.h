@@ -121,7 +121,18 @@ struct run {
 	bool		 serve_serial;
 	const char	*dsn;		/* pg: --dsn, or NULL for libpq's own */
 	const char	*join;		/* pg: --join's name, or NULL */
+	unsigned	 counters;	/* --counters: 2, counters A and B, each
+				   with its own lock; 0 or 1: one */
+	bool		 opposite;	/* --order=opposite: decrementers take
+				   B's lock first, incrementers A's */
 };
+
+/* --counters=2: whether the run has counters A and B. */
+static inline bool
+run_pair(const struct run *run)
+{
+	return run->counters == 2;
+}
 
 /*
  * The most updates a worker of the run makes: a counted run's count, or,
@@ -134,10 +145,15 @@ run_most_updates(const struct run *run, long long start, int delta)
 {
 	unsigned workers = delta > 0 ? run->incrementers : run->decrementers;
 	/* Unsigned: the distance from LLONG_MIN to LLONG_MAX fits. */
-	unsigned long long room = delta > 0 ?
-	    (unsigned long long)LLONG_MAX - (unsigned long long)start :
-	    (unsigned long long)start - (unsigned long long)LLONG_MIN;
+	unsigned long long up = (unsigned long long)LLONG_MAX -
+	    (unsigned long long)start;
+	unsigned long long down = (unsigned long long)start -
+	    (unsigned long long)LLONG_MIN;
+	unsigned long long room = delta > 0 ? up : down;
 
+	/* Two counters: an update moves A one way and B the other. */
+	if (run_pair(run))
+		room = up < down ? up : down;
 	if (run->iterations != 0)
 		return run->iterations;
 	return workers != 0 ? room / workers : 0;
@@ -166,6 +182,17 @@ enum update_error {
 };
 
 /*
+ * --counters=2: what a worker holds and waits for, in its slot's locks:
+ * the locks held, a bit each (PAIR_A, PAIR_B), and in the next byte the
+ * lock waited for, plus 1 (0: none).  Written only by a two-counter
+ * update, before and after each lock, so that the watchdog can name a
+ * cycle of waits.
+ */
+#define PAIR_A		0u
+#define PAIR_B		1u
+#define PAIR_NONE	(-1)
+
+/*
  * One worker's record in memory shared with the parent.  Only progress,
  * and with --latency the histograms, are written during the loop; the rest
  * is written once, before or after it.  Each slot starts on its own pair
@@ -190,6 +217,10 @@ struct slot {
 	 * no moment of the run could hold, or text that was no number. */
 	_Atomic uint64_t reads;
 	_Atomic uint64_t impossible;
+	/* --counters=2: the locks held and waited for (PAIR_A), and the
+	 * locks the kernel refused with EDEADLK to break a cycle. */
+	_Atomic uint32_t locks;
+	_Atomic uint64_t refused;
 	uint32_t	 span;		/* updates that one mid-update mark covers */
 	int		 cpu;		/* where it was after its updates, or,
 					   with UPDATE_PIN, where it was to go;
@@ -247,6 +278,11 @@ struct worker {
 	/* The runner's: end this worker on the spot, holding whatever it
 	 * holds, as a process killed or a thread that calls pthread_exit. */
 	void	(*die)(struct worker *) __attribute__((noreturn));
+	/* --counters=2: it moves 1 between counters A and B, and takes
+	 * first the lock of first, PAIR_A or PAIR_B. */
+	bool		 pair;
+	unsigned	 first;
+	uint32_t	 backoff_seed;	/* never 0: see worker_back_off */
 };
 
 /*
@@ -301,6 +337,7 @@ struct backend {
 	 * connection's update is to roll its transaction back. */
 	bool		 threads_close;
 	bool		 transactions;
+	bool		 pairs;		/* it keeps two counters: --counters=2 */
 };
 
 /* The counter as the run sees it. */
@@ -318,6 +355,12 @@ struct counter {
 	/* Set by settle: the final value is judged by another run (pg's
 	 * --join), so this one reports its own workers only. */
 	bool	 elsewhere;
+	/* --counters=2: counter B beside A, which the fields above are:
+	 * where it is ("" where it shares A's object), its start, set by
+	 * create, and its final value, set by value. */
+	char	 name_b[PATH_MAX];
+	long long start_b;
+	long long final_b;
 };
 
 /*
@@ -512,6 +555,52 @@ worker_traced_write(struct worker *w, long long value, uint32_t overwrote)
 	r->overwrote = overwrote;
 	atomic_signal_fence(memory_order_seq_cst);
 	r->t_write = clock_ns();
+}
+
+/*
+ * --counters=2: what the worker holds (a bit per lock, 1u << PAIR_A) and
+ * the lock it waits for, or PAIR_NONE, where the watchdog reads them.
+ */
+static inline void
+worker_locks(struct worker *w, unsigned holds, int waits)
+{
+	atomic_store_explicit(&w->slot->locks, holds |
+	    (unsigned)(waits + 1) << 8, memory_order_relaxed);
+}
+
+/*
+ * --counters=2: the midpoint of a move, both counters read and neither
+ * written, both locks held: the injected death and the mark that an
+ * update is under way.  --hold is elsewhere: between the two locks.
+ */
+static inline void
+worker_pair_midpoint(struct worker *w)
+{
+	if (w->done + 1 == w->crash_at)
+		w->die(w);
+	atomic_store_explicit(&w->slot->progress, 2 * w->done + 1,
+	    memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/*
+ * --counters=2 with --try: a worker that found its second lock held, and
+ * gave back its first, waits a random time up to its --hold before it
+ * begins again.  Two workers that move in step, each holding the lock the
+ * other tries, would otherwise miss each other for as long as they stay
+ * in step: a livelock (xorshift32; backoff_seed is never 0).
+ */
+static __attribute__((noinline, cold, unused)) void
+worker_back_off(struct worker *w)
+{
+	uint32_t x = w->backoff_seed;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	w->backoff_seed = x;
+	if (w->delay_ns != 0)
+		sleep_ns(x % w->delay_ns);
 }
 
 /*

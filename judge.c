@@ -145,6 +145,69 @@ judge(const struct run *run, const struct outcome *out, long long start,
 	    (v->final < lowest || v->final > highest);
 }
 
+/*
+ * Counter A moves against B: each incrementer's update takes 1 from it,
+ * each decrementer's gives 1, so what B's verdict allows it mirrored.
+ * Both are written in each update, so their sum never changes, but for
+ * an update cut between its two writes by a kill from outside.
+ */
+void
+judge_pair(const struct outcome *out, long long start_a,
+    const long long *final_a, struct verdict *v)
+{
+	unsigned long long moved = 0;
+	long long may_rise = 0, may_fall = 0, rises = 0, falls = 0;
+	long long lowest, highest;
+	unsigned i;
+
+	v->pair = true;
+	v->a_start = start_a;
+	v->b_correct = v->correct;
+	for (i = 0; i < out->nworkers; i++) {
+		const struct worker_result *r = &out->workers[i];
+
+		if (r->delta == 0)
+			continue;
+		moved += (unsigned long long)(r->delta * (long long)r->done);
+		v->refused += r->refused;
+		/* An incrementer lowers A, a decrementer raises it. */
+		if (r->delta > 0) {
+			may_fall += r->unsure;
+			falls += (long long)(r->done + r->unsure);
+		} else {
+			may_rise += r->unsure;
+			rises += (long long)(r->done + r->unsure);
+		}
+	}
+	v->a_expected = (long long)((unsigned long long)start_a - moved);
+	v->sum_start = (long long)((unsigned long long)start_a +
+	    (unsigned long long)v->start);
+	if (final_a == NULL || !v->final_known) {
+		v->final_known = false;
+		v->correct = false;
+		return;
+	}
+	v->a_final = *final_a;
+	v->a_drift = (long long)((unsigned long long)v->a_final -
+	    (unsigned long long)v->a_expected);
+	if (v->a_drift != 0 && v->a_drift >= -may_fall &&
+	    v->a_drift <= may_rise) {
+		v->a_landed = (unsigned)(v->a_drift < 0 ? -v->a_drift :
+		    v->a_drift);
+		v->a_expected = v->a_final;
+		v->a_drift = 0;
+	}
+	v->a_correct = v->a_drift == 0;
+	v->sum_final = (long long)((unsigned long long)v->a_final +
+	    (unsigned long long)v->final);
+	v->sum_held = v->sum_final == v->sum_start;
+	v->correct = v->a_correct && v->b_correct && v->sum_held;
+	v->outside = v->outside || (!v->a_correct &&
+	    !__builtin_sub_overflow(start_a, falls, &lowest) &&
+	    !__builtin_add_overflow(start_a, rises, &highest) &&
+	    (v->a_final < lowest || v->a_final > highest));
+}
+
 int
 verdict_status(const struct outcome *out, const struct verdict *v)
 {

@@ -54,6 +54,24 @@ struct verdict {
 					   end; 0 when no update completed */
 	/* With --trace: the exact count, set after judge by run_once. */
 	const struct trace_account *trace;
+	/*
+	 * --counters=2, set by judge_pair: start, final, expected, drift
+	 * and landed above are counter B's, which the incrementers raise as
+	 * they raise the one counter of other runs; these are A's, B's own
+	 * verdict, and the sum's.  correct and outside above are both's.
+	 */
+	bool		 pair;
+	long long	 a_start;
+	long long	 a_final;
+	long long	 a_expected;
+	long long	 a_drift;
+	unsigned	 a_landed;
+	bool		 a_correct;
+	bool		 b_correct;
+	long long	 sum_start;
+	long long	 sum_final;
+	bool		 sum_held;
+	uint64_t	 refused;	/* locks refused with EDEADLK, in all */
 };
 
 /* Whether a counted run from start stays within a 64-bit integer. */
@@ -61,6 +79,12 @@ bool	count_fits(long long start, const struct run *);
 /* final is NULL where the counter could not be read at the end. */
 void	judge(const struct run *, const struct outcome *, long long start,
 	    const long long *final, struct verdict *);
+/*
+ * --counters=2, after judge has judged counter B: counter A, from its start
+ * and final value (NULL: unknown), and the sum of the two.
+ */
+void	judge_pair(const struct outcome *, long long start_a,
+	    const long long *final_a, struct verdict *);
 /* The exit status of a judged run: 0, 1, 3, 4, 5 or 128 + a signal. */
 int	verdict_status(const struct outcome *, const struct verdict *);
 

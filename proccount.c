@@ -65,11 +65,14 @@ enum {
 	OPT_SERVE,
 	OPT_DSN,
 	OPT_JOIN,
+	OPT_COUNTERS,
+	OPT_ORDER,
 };
 
 static const struct option options[] = {
 	{ "backend",		required_argument,	NULL, 'b' },
 	{ "connect",		required_argument,	NULL, OPT_CONNECT },
+	{ "counters",		required_argument,	NULL, OPT_COUNTERS },
 	{ "crash",		required_argument,	NULL, OPT_CRASH },
 	{ "decrementers",	required_argument,	NULL, 'd' },
 	{ "delay",		required_argument,	NULL, OPT_DELAY },
@@ -88,6 +91,7 @@ static const struct option options[] = {
 	{ "listen",		required_argument,	NULL, OPT_LISTEN },
 	{ "lock",		optional_argument,	NULL, 'l' },
 	{ "nest",		required_argument,	NULL, OPT_NEST },
+	{ "order",		required_argument,	NULL, OPT_ORDER },
 	{ "pin",		required_argument,	NULL, OPT_PIN },
 	{ "prefer",		required_argument,	NULL, OPT_PREFER },
 	{ "quiet",		no_argument,		NULL, 'q' },
@@ -114,6 +118,7 @@ static const char usage_head[] =
 "                 [--hold=duration] [--work=duration] [--work-as=sleep|spin]\n"
 "                 [--try] [--nest=k] [--crash=n] [--timeout=duration]\n"
 "                 [-r n] [--prefer=readers|writers]\n"
+"                 [--counters=1|2] [--order=same|opposite]\n"
 "                 [--share-fd] [--pin=spread|none] [--latency] [--trace[=file]]\n"
 "                 [--schedule=steps|random:seed] [--json | --format=text|json]\n"
 "                 [--listen=host:port | --connect=host:port]\n"
@@ -164,6 +169,11 @@ static const char usage_tail[] =
 "                           counts a miss, does its --work and tries again\n"
 "      --nest=K             each update takes the lock K times, nested, and\n"
 "                           releases it K times (default 1)\n"
+"      --counters=1|2       2: each update moves 1 between counters A and B,\n"
+"                           holding both their locks (default 1)\n"
+"      --order=same|opposite  with --counters=2, the order of the two locks:\n"
+"                           opposite: decrementers take B's first (default\n"
+"                           same: A's first)\n"
 "      --crash=N            the first incrementer dies in its Nth update,\n"
 "                           holding the lock\n"
 "      --timeout=DURATION   the longest a worker waits for the lock\n"
@@ -176,7 +186,10 @@ static const char usage_tail[] =
 "      --trace[=FILE]       record every update and count the lost ones\n"
 "                           exactly; print the timeline, or write the\n"
 "                           records to FILE: JSON Lines if it ends in\n"
-"                           .jsonl, else CSV\n"
+"                           .jsonl, else CSV\n";
+
+/* Two strings, for no compiler need take one longer than 4095 bytes. */
+static const char usage_end[] =
 "      --listen=HOST:PORT   server: its server listens there instead of on\n"
 "                           a Unix socket of its own; port 0: any free one\n"
 "      --connect=HOST:PORT  server: the workers are clients of a server\n"
@@ -221,6 +234,7 @@ print_usage(void)
 		putchar('\n');
 	}
 	fputs(usage_tail, stdout);
+	fputs(usage_end, stdout);
 }
 
 static const char *
@@ -251,6 +265,7 @@ struct settings {
 	bool		 work_as_given;
 	bool		 prefer_given;
 	bool		 pg_given;	/* --dsn or --join */
+	bool		 order_given;
 	bool		 json;
 	bool		 quiet;
 	bool		 verbose;
@@ -400,6 +415,21 @@ parse_options(int argc, char **argv, struct settings *s)
 			s->run.work_ns = cli_duration(option_name(opt),
 			    optarg, MAX_DELAY, true);
 			break;
+		case OPT_COUNTERS:
+			if (strcmp(optarg, "1") != 0 &&
+			    strcmp(optarg, "2") != 0)
+				cli_usage("--counters '%s': choose 1 or 2",
+				    optarg);
+			s->run.counters = (unsigned)(*optarg - '0');
+			break;
+		case OPT_ORDER:
+			if (strcmp(optarg, "same") != 0 &&
+			    strcmp(optarg, "opposite") != 0)
+				cli_usage("--order '%s': choose same or "
+				    "opposite", optarg);
+			s->run.opposite = strcmp(optarg, "opposite") == 0;
+			s->order_given = true;
+			break;
 		case OPT_WORK_AS:
 			if (strcmp(optarg, "spin") != 0 &&
 			    strcmp(optarg, "sleep") != 0)
@@ -470,6 +500,46 @@ check_schedule(struct settings *s)
 	    run->decrementers, run->iterations, why, sizeof(why)) == -1)
 		cli_usage("--schedule: %s", why);
 	run->schedule = &s->steps;
+}
+
+/*
+ * --counters=2 and what it cannot go with: options that order, record,
+ * nest or read one counter's updates.
+ */
+static void
+check_pair(const struct settings *s)
+{
+	const struct run *run = &s->run;
+	struct run mirrored;
+
+	if (s->order_given && !run_pair(run))
+		cli_usage("--order is the order of two locks, and only "
+		    "--counters=2 takes two");
+	if (!run_pair(run))
+		return;
+	if (!run->backend->pairs)
+		cli_usage("--counters=2: the %s backend keeps one counter",
+		    run->backend->name);
+	if (run->readers != 0)
+		cli_usage("--counters=2 and --readers: a reader reads one "
+		    "counter");
+	if (s->schedule != NULL)
+		cli_usage("--counters=2 and --schedule: a schedule's steps "
+		    "are one lock and one release");
+	if (s->trace != NULL)
+		cli_usage("--counters=2 and --trace: the trace records the "
+		    "writes of one counter");
+	if (run->nest > 1)
+		cli_usage("--counters=2 and --nest: choose one lesson; each "
+		    "takes its locks in its own way");
+	/* An incrementer takes from A what it gives to B: both ways. */
+	mirrored = *run;
+	mirrored.incrementers = run->decrementers;
+	mirrored.decrementers = run->incrementers;
+	if (!count_fits(run->start, &mirrored))
+		cli_usage("--start %lld with %llu updates a worker: counter A "
+		    "could leave the range of a 64-bit integer", run->start,
+		    (unsigned long long)run->iterations);
 }
 
 /* The most steps of a timeline that a terminal is given: a screenful. */
@@ -838,6 +908,7 @@ check_settings(struct settings *s)
 	else if (s->pg_given)
 		cli_usage("%s is for --backend=pg", run->join != NULL ?
 		    "--join" : "--dsn");
+	check_pair(s);
 	if (s->schedule != NULL)
 		check_schedule(s);
 	if (s->trace != NULL)

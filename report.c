@@ -207,8 +207,9 @@ hold_sums(const struct run *run, const struct outcome *out,
 		h->worked_ns += out->workers[i].worked_ns;
 		h->misses += out->workers[i].misses;
 	}
+	/* Two locks may be held at once, by two workers: no one share. */
 	if (!kind_locks(run->kind) || h->held_ns + h->worked_ns == 0 ||
-	    out->elapsed_ns <= 0 || n == 0)
+	    out->elapsed_ns <= 0 || n == 0 || run_pair(run))
 		return false;
 	h->held_share = (double)h->held_ns / (double)out->elapsed_ns;
 	h->serial_share = (double)h->held_ns /
@@ -423,6 +424,97 @@ print_abandoned(FILE *to, const struct run *run, const struct outcome *out)
 		    "(--timeout)\n", units_time(span, (double)run->timeout_ns));
 }
 
+/* --counters=2: the lock a worker takes first, and the other, as letters. */
+static char
+first_lock(const struct run *run, const struct worker_result *r)
+{
+	return run->opposite && r->delta < 0 ? 'B' : 'A';
+}
+
+static char
+second_lock(const struct run *run, const struct worker_result *r)
+{
+	return first_lock(run, r) == 'A' ? 'B' : 'A';
+}
+
+/* --counters=2: where the counters are, and what an update does. */
+static void
+print_pair_head(FILE *to, const struct run *run, const struct counter *c)
+{
+	fputs("counters: ", to);
+	if (c->name_b[0] != '\0')
+		fprintf(to, "A in %s, B in %s; ", c->name, c->name_b);
+	else
+		fputs("A and B; ", to);
+	fputs("each update moves 1 from A to B (inc) or from B to A (dec)",
+	    to);
+	if (!kind_locks(run->kind))
+		fprintf(to, ", %s\n", strcmp(run->kind->name, "atomic") == 0 ?
+		    "by two atomic adds" : "unguarded");
+	else if (run->opposite)
+		fputs(", holding both locks; decrementers take B's first, "
+		    "incrementers A's (--order=opposite)\n", to);
+	else
+		fputs(", holding both locks; every worker takes A's first\n",
+		    to);
+}
+
+/* --counters=2, fcntl: the locks the kernel refused to break cycles. */
+static void
+print_refused(FILE *to, const struct run *run, const struct outcome *out,
+    const struct verdict *v)
+{
+	const struct worker_result *r;
+	unsigned i, listed = 0;
+
+	if (v->refused == 0)
+		return;
+	fprintf(to, "the kernel refused %llu %s with EDEADLK to break "
+	    "cycles: ", (unsigned long long)v->refused,
+	    plural(v->refused, "lock", "locks"));
+	for (i = 0; i < out->nworkers; i++) {
+		r = &out->workers[i];
+		if (r->refused == 0)
+			continue;
+		fprintf(to, "%sworker %ld (%s) ", listed++ ? "; " : "",
+		    (long)r->pid, role(r));
+		if (r->refused <= 2)
+			fputs(r->refused == 1 ? "once" : "twice", to);
+		else
+			fprintf(to, "%llu times",
+			    (unsigned long long)r->refused);
+		fprintf(to, ", holding %c and asking for %c",
+		    first_lock(run, r), second_lock(run, r));
+	}
+	fputs("; each gave back what it held and began its update again\n",
+	    to);
+}
+
+/*
+ * --counters=2: the workers that wait in a cycle, each for the next, and
+ * the threads among them left so.
+ */
+static void
+print_cycle(FILE *to, const struct outcome *out)
+{
+	const struct cycle_link *link;
+	unsigned k;
+
+	fputs("deadlock: ", to);
+	for (k = 0; k < out->cycle_length; k++) {
+		link = &out->cycle[k];
+		fprintf(to, "%sworker %ld (%s) holds %c and waits for %c",
+		    k ? "; " : "", (long)out->workers[link->worker].pid,
+		    role(&out->workers[link->worker]), 'A' + link->holds,
+		    'A' + link->waits_for);
+	}
+	if (out->stuck != 0)
+		fprintf(to, "; a thread cannot be killed: %u %s left waiting "
+		    "until proccount exits", out->stuck, plural(out->stuck,
+		    "thread was", "threads were"));
+	fputs("\n", to);
+}
+
 /*
  * --nest: the worker that took the lock it held, and why that could not
  * work: refused at once (EDEADLK), or waited for until the watchdog or
@@ -434,6 +526,10 @@ print_deadlock(FILE *to, const struct run *run, const struct outcome *out)
 	const struct worker_result *r;
 	unsigned i;
 
+	if (out->cycle_length != 0) {
+		print_cycle(to, out);
+		return;
+	}
 	for (i = 0; i < out->nworkers; i++) {
 		r = &out->workers[i];
 		if (r->end == END_REFUSED) {
@@ -564,6 +660,47 @@ print_retries(FILE *to, const struct run *run, const struct outcome *out,
 		    run->join);
 }
 
+/* --counters=2: both counters' verdicts, and whether their sum held. */
+static void
+print_pair_verdict(FILE *to, const struct counter *c, const struct verdict *v)
+{
+	unsigned landed = v->landed > v->a_landed ? v->landed : v->a_landed;
+
+	if (!v->final_known) {
+		fprintf(to, "final unknown (%s: %s); the workers' updates make "
+		    "A %lld, B %lld\n", c->name, c->why ? c->why :
+		    "cannot be read", v->a_expected, v->expected);
+		return;
+	}
+	fprintf(to, "final A %lld, B %lld; expected A %lld, B %lld",
+	    v->a_final, v->final, v->a_expected, v->expected);
+	if (landed != 0)
+		fprintf(to, " (counting %u %s of a killed worker that landed)",
+		    landed, plural(landed, "update", "updates"));
+	if (v->correct) {
+		fprintf(to, ": correct, and the sum %lld held\n", v->sum_final);
+		return;
+	}
+	if (v->a_correct && v->b_correct)
+		fputs(": a killed worker's move was cut between its two "
+		    "writes", to);
+	else {
+		fputs(":", to);
+		if (!v->a_correct)
+			fprintf(to, " A off by %+lld%s", v->a_drift,
+			    v->b_correct ? "" : ",");
+		if (!v->b_correct)
+			fprintf(to, " B off by %+lld", v->drift);
+		fprintf(to, ", %s", v->outside ? "which lost updates cannot "
+		    "do: another writer did" : "updates were lost");
+	}
+	if (v->sum_held)
+		fprintf(to, "; the sum %lld held\n", v->sum_final);
+	else
+		fprintf(to, "; the sum is %lld, not %lld\n", v->sum_final,
+		    v->sum_start);
+}
+
 /* With --timeout, no update for too long, and nobody had died. */
 static void
 print_stall(FILE *to, const struct run *run, const struct outcome *out)
@@ -642,6 +779,8 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "%s\n", c->about);
 	if (gap_sentence(run, sentence, sizeof(sentence)))
 		fprintf(to, "no exclusion: %s\n", sentence);
+	if (run_pair(run))
+		print_pair_head(to, run, c);
 	if (run->nest > 1 && out->end != RUN_DEADLOCK &&
 	    run->kind->nest_words != NULL)
 		fprintf(to, "nested %u deep: %s\n", run->nest,
@@ -694,7 +833,11 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 		fprintf(to, "interrupted by SIG%s: the workers were stopped\n",
 		    sigabbrev_np(out->signal) ? sigabbrev_np(out->signal) :
 		    "?");
-	print_verdict(to, c, v);
+	print_refused(to, run, out, v);
+	if (v->pair)
+		print_pair_verdict(to, c, v);
+	else
+		print_verdict(to, c, v);
 	print_retries(to, run, out, c);
 	if (v->trace != NULL)
 		trace_report_text(to, v->trace);
@@ -842,6 +985,71 @@ json_number_or_null(FILE *to, bool known, double value)
 		fputs("null", to);
 }
 
+/* One counter's verdict, of --counters=2. */
+static void
+json_counter(FILE *to, const char *path, long long start, bool known,
+    long long final, long long expected, long long drift, bool correct)
+{
+	fputs("{\"path\":", to);
+	if (path[0] != '\0')
+		json_string(to, path);
+	else
+		fputs("null", to);
+	fprintf(to, ",\"start\":%lld,\"expected\":%lld,\"final\":", start,
+	    expected);
+	if (known)
+		fprintf(to, "%lld,\"drift\":%lld,\"correct\":%s}", final, drift,
+		    correct ? "true" : "false");
+	else
+		fputs("null,\"drift\":null,\"correct\":null}", to);
+}
+
+/*
+ * --counters=2: the order, each counter, the sum, the cycle of a deadlock
+ * and the locks refused with EDEADLK; null with one counter.
+ */
+static void
+json_pair(FILE *to, const struct run *run, const struct counter *c,
+    const struct outcome *out, const struct verdict *v)
+{
+	const struct cycle_link *link;
+	unsigned k;
+
+	if (!run_pair(run)) {
+		fputs(",\"counters\":1,\"order\":null,\"a\":null,\"b\":null,"
+		    "\"sum\":null,\"cycle\":null,\"refused\":null", to);
+		return;
+	}
+	fprintf(to, ",\"counters\":2,\"order\":\"%s\",\"a\":",
+	    run->opposite ? "opposite" : "same");
+	json_counter(to, c->name_b[0] != '\0' ? c->name : "", v->a_start,
+	    v->final_known, v->a_final, v->a_expected, v->a_drift,
+	    v->a_correct);
+	fputs(",\"b\":", to);
+	json_counter(to, c->name_b, v->start, v->final_known, v->final,
+	    v->expected, v->drift, v->b_correct);
+	fprintf(to, ",\"sum\":{\"start\":%lld,\"final\":", v->sum_start);
+	if (v->final_known)
+		fprintf(to, "%lld,\"held\":%s}", v->sum_final,
+		    v->sum_held ? "true" : "false");
+	else
+		fputs("null,\"held\":null}", to);
+	fputs(",\"cycle\":", to);
+	if (out->cycle_length == 0)
+		fputs("null", to);
+	for (k = 0; k < out->cycle_length; k++) {
+		link = &out->cycle[k];
+		fprintf(to, "%s{\"worker\":%ld,\"role\":\"%s\",\"holds\":"
+		    "\"%c\",\"waits_for\":\"%c\"}", k ? "," : "[",
+		    (long)out->workers[link->worker].pid,
+		    role(&out->workers[link->worker]), 'A' + link->holds,
+		    'A' + link->waits_for);
+	}
+	if (out->cycle_length != 0)
+		fputc(']', to);
+	fprintf(to, ",\"refused\":%llu", (unsigned long long)v->refused);
+}
+
 void
 report_json(FILE *to, const struct run *run, const struct counter *c,
     const struct outcome *out, const struct verdict *v)
@@ -963,6 +1171,7 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 		trace_report_json(to, v->trace);
 	else
 		fputs("null", to);
+	json_pair(to, run, c, out, v);
 	fprintf(to, ",\"workers\":[");
 	for (i = 0; i < out->nworkers; i++) {
 		const struct worker_result *r = &out->workers[i];
@@ -986,6 +1195,9 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 			fprintf(to, ",\"reads\":%llu,\"impossible\":%llu",
 			    (unsigned long long)r->reads,
 			    (unsigned long long)r->impossible);
+		if (run_pair(run))
+			fprintf(to, ",\"refused\":%llu",
+			    (unsigned long long)r->refused);
 		fputc('}', to);
 	}
 	fprintf(to, "]}\n");

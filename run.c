@@ -157,6 +157,9 @@ create(const struct run *run, struct result *r)
 	    run->backend->where;
 
 	while (r->counter.ops->create(&r->counter, run) == -1) {
+		/* With two counter files, the one that failed. */
+		if (run->backend == &file_backend && r->counter.name[0] != '\0')
+			what = r->counter.name;
 		if (errno != EWOULDBLOCK) {
 			snprintf(r->message, sizeof(r->message), "%s: %s",
 			    what, r->counter.why ? r->counter.why :
@@ -325,8 +328,14 @@ run_once(const struct run *run, const struct progress *progress,
 		r->counter.ops->destroy(&r->counter);
 	else
 		left_to_stuck_threads = r->counter.state;
-	judge(run, &r->out, r->counter.start, known ? &final : NULL,
-	    &r->verdict);
+	if (run_pair(run)) {
+		judge(run, &r->out, r->counter.start_b, known ?
+		    &r->counter.final_b : NULL, &r->verdict);
+		judge_pair(&r->out, r->counter.start, known ? &final : NULL,
+		    &r->verdict);
+	} else
+		judge(run, &r->out, r->counter.start, known ? &final : NULL,
+		    &r->verdict);
 	r->judged = true;
 	if (run->trace_capacity != 0 &&
 	    account_trace(run, r, known ? &final : NULL) == -1) {

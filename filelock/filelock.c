@@ -55,11 +55,17 @@
 #define COUNTER_READ_FIRST	64
 #define COUNTER_FILE_MAX	4096
 
-/* Shared by all workers: the parent's descriptor and the file it wrote. */
+/*
+ * Shared by all workers: the parent's descriptor and the file it wrote;
+ * with --counters=2, B's beside A's (else fd_b is -1).
+ */
 struct file_state {
 	int	fd;
 	dev_t	dev;
 	ino_t	ino;
+	int	fd_b;
+	dev_t	dev_b;
+	ino_t	ino_b;
 };
 
 /* One worker's own: its descriptor, and the timer that bounds its wait. */
@@ -68,6 +74,7 @@ struct file_worker {
 	bool	own;		/* opened by this worker, closed by detach */
 	bool	timed;		/* timer was created */
 	timer_t	timer;
+	int	fd_b;		/* --counters=2: B's file, or -1 */
 };
 
 /* Each lock function takes the lock, waiting for it or not. */
@@ -151,13 +158,19 @@ arm(struct file_worker *h, uint64_t first_ns, uint64_t every_ns)
  * with EWOULDBLOCK and a record lock with EAGAIN or EACCES.
  */
 static inline int
-try_lock(struct file_worker *h, int (*lock)(int, bool))
+try_lock_on(int fd, int (*lock)(int, bool))
 {
-	if (lock(h->fd, false) == 0)
+	if (lock(fd, false) == 0)
 		return UPDATE_OK;
 	if (errno == EWOULDBLOCK || errno == EAGAIN || errno == EACCES)
 		return UPDATE_BUSY;
 	return UPDATE_LOCK;
+}
+
+static inline int
+try_lock(struct file_worker *h, int (*lock)(int, bool))
+{
+	return try_lock_on(h->fd, lock);
 }
 
 /*
@@ -168,17 +181,18 @@ try_lock(struct file_worker *h, int (*lock)(int, bool))
  * by another.
  */
 static int
-lock_within(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
+lock_within(struct file_worker *h, int fd, struct worker *w,
+    int (*lock)(int, bool))
 {
 	int64_t deadline;
 	int error;
 
-	if ((error = try_lock(h, lock)) != UPDATE_BUSY)
+	if ((error = try_lock_on(fd, lock)) != UPDATE_BUSY)
 		return error;
 	error = UPDATE_OK;
 	deadline = clock_ns() + (int64_t)w->timeout_ns;
 	arm(h, w->timeout_ns, 1000000);
-	while (lock(h->fd, true) == -1) {
+	while (lock(fd, true) == -1) {
 		if (errno != EINTR) {
 			error = UPDATE_LOCK;
 			break;
@@ -194,14 +208,21 @@ lock_within(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
 }
 
 static inline int
-take_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
+take_lock_on(struct file_worker *h, int fd, struct worker *w,
+    int (*lock)(int, bool))
 {
 	if (w->timeout_ns != 0)
-		return lock_within(h, w, lock);
-	while (lock(h->fd, true) == -1)
+		return lock_within(h, fd, w, lock);
+	while (lock(fd, true) == -1)
 		if (errno != EINTR)
 			return UPDATE_LOCK;
 	return UPDATE_OK;
+}
+
+static inline int
+take_lock(struct file_worker *h, struct worker *w, int (*lock)(int, bool))
+{
+	return take_lock_on(h, h->fd, w, lock);
 }
 
 /*
@@ -400,6 +421,134 @@ out:
 }
 
 /*
+ * --counters=2: one move of 1 from A to B (an incrementer) or from B to A
+ * (a decrementer), holding both files' locks: the lock of the worker's
+ * first counter taken and its file read, --hold, the other lock taken and
+ * its file read, both written, and both locks given back, the second
+ * first.  The slot says what the worker holds and waits for at each step,
+ * for the watchdog.  A lock found held with --try (then, the second,
+ * after a random wait: worker_back_off), or refused by the
+ * kernel with EDEADLK (fcntl's cycle detection), makes the worker give
+ * back what it holds and begin again: a miss, or a refusal counted in
+ * its slot, after which it first waits for the lock it was refused.
+ * Without a lock both files are read, then both written.
+ */
+static inline __attribute__((always_inline)) int
+file_pair_update(struct file_worker *h, struct worker *w,
+    int (*lock)(int, bool), int (*unlock)(int))
+{
+	int fd[2] = { h->fd, h->fd_b };
+	unsigned first = w->first, second = 1 - w->first;
+	/* An incrementer takes 1 from A and gives it to B. */
+	long long delta[2] = { -w->delta, w->delta }, got[2];
+	uint64_t asked = 0, taken = 0, released = 0;
+	bool timed = lock != NULL && worker_timed(w), failed = false;
+	ssize_t n[2];
+	int error = UPDATE_OK, saved;
+	unsigned which;
+
+	if (timed)
+		asked = worker_clock(w);
+	for (;;) {
+		worker_locks(w, 0, (int)first);
+		if (lock != NULL) {
+			error = w->lock_tried ? try_lock_on(fd[first], lock) :
+			    take_lock_on(h, fd[first], w, lock);
+			if (error == UPDATE_BUSY) {
+				worker_locks(w, 0, PAIR_NONE);
+				worker_missed(w);
+				continue;
+			}
+			if (error != UPDATE_OK) {
+				worker_locks(w, 0, PAIR_NONE);
+				return error;
+			}
+		}
+		worker_locks(w, 1u << first, PAIR_NONE);
+		n[first] = read_counter(fd[first], &got[first], NULL);
+		if (n[first] < 0) {
+			error = n[first] == -1 ? UPDATE_READ : UPDATE_CORRUPT;
+			saved = errno;
+			goto out_first;
+		}
+		if (w->delay_ns != 0)
+			worker_busy(&w->slot->held_ns, w->delay_ns,
+			    w->work_spins);
+		worker_locks(w, 1u << first, (int)second);
+		if (lock == NULL)
+			break;
+		error = w->lock_tried ? try_lock_on(fd[second], lock) :
+		    take_lock_on(h, fd[second], w, lock);
+		if (error == UPDATE_OK)
+			break;
+		saved = errno;
+		unlock(fd[first]);
+		worker_locks(w, 0, PAIR_NONE);
+		if (error == UPDATE_BUSY) {
+			worker_missed(w);
+			worker_back_off(w);
+			continue;
+		}
+		if (error != UPDATE_LOCK || saved != EDEADLK) {
+			errno = saved;
+			return error;
+		}
+		atomic_store_explicit(&w->slot->refused, atomic_load_explicit(
+		    &w->slot->refused, memory_order_relaxed) + 1,
+		    memory_order_relaxed);
+		/*
+		 * Waits, holding nothing, for the lock it was refused, and
+		 * gives it back: the worker it waited for finishes first.
+		 * Begun again at once, it would take its first lock back
+		 * before the woken waiter could, and refusals would follow
+		 * for as long as the run.
+		 */
+		worker_locks(w, 0, (int)second);
+		error = take_lock_on(h, fd[second], w, lock);
+		if (error != UPDATE_OK) {
+			worker_locks(w, 0, PAIR_NONE);
+			return error;
+		}
+		unlock(fd[second]);
+		worker_locks(w, 0, PAIR_NONE);
+	}
+	worker_locks(w, 1u << first | 1u << second, PAIR_NONE);
+	if (timed)
+		taken = worker_clock(w);
+	if ((n[second] = read_counter(fd[second], &got[second], NULL)) < 0) {
+		error = n[second] == -1 ? UPDATE_READ : UPDATE_CORRUPT;
+		goto out;
+	}
+	worker_pair_midpoint(w);
+	for (which = 0; which < 2 && !failed; which++)
+		write_counter(fd[which], (long long)((unsigned long long)
+		    got[which] + (unsigned long long)delta[which]), NULL,
+		    n[which], &failed);
+	error = failed ? UPDATE_WRITE : UPDATE_OK;
+out:
+	saved = errno;
+	if (timed)
+		released = worker_clock(w);
+	if (lock != NULL && unlock(fd[second]) == -1 && error == UPDATE_OK) {
+		saved = errno;
+		error = UPDATE_UNLOCK;
+	}
+out_first:
+	if (lock != NULL && unlock(fd[first]) == -1 && error == UPDATE_OK) {
+		saved = errno;
+		error = UPDATE_UNLOCK;
+	}
+	worker_locks(w, 0, PAIR_NONE);
+	errno = saved;
+	if (error == UPDATE_OK) {
+		worker_committed(w);
+		if (timed)
+			worker_record(w, asked, taken, released);
+	}
+	return error;
+}
+
+/*
  * A reader's one read (--readers), under the shared lock, or none: text
  * that holds no number is an impossible read, UPDATE_CORRUPT, which the
  * loop counts.
@@ -466,11 +615,19 @@ update_flock(void *handle, struct worker *w)
 	return file_update(handle, w, flock_lock, flock_unlock);
 }
 
+static inline int
+update_flock_pair(void *handle, struct worker *w)
+{
+	return file_pair_update(handle, w, flock_lock, flock_unlock);
+}
+
 static int
 run_flock(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_flock);
+	if (w->pair)
+		return worker_loop(handle, w, update_flock_pair);
 	return worker_loop(handle, w, update_flock);
 }
 
@@ -480,11 +637,19 @@ update_fcntl(void *handle, struct worker *w)
 	return file_update(handle, w, fcntl_lock, fcntl_unlock);
 }
 
+static inline int
+update_fcntl_pair(void *handle, struct worker *w)
+{
+	return file_pair_update(handle, w, fcntl_lock, fcntl_unlock);
+}
+
 static int
 run_fcntl(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_fcntl);
+	if (w->pair)
+		return worker_loop(handle, w, update_fcntl_pair);
 	return worker_loop(handle, w, update_fcntl);
 }
 
@@ -494,11 +659,19 @@ update_ofd(void *handle, struct worker *w)
 	return file_update(handle, w, ofd_lock, ofd_unlock);
 }
 
+static inline int
+update_ofd_pair(void *handle, struct worker *w)
+{
+	return file_pair_update(handle, w, ofd_lock, ofd_unlock);
+}
+
 static int
 run_ofd(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_ofd);
+	if (w->pair)
+		return worker_loop(handle, w, update_ofd_pair);
 	return worker_loop(handle, w, update_ofd);
 }
 
@@ -508,11 +681,19 @@ update_none(void *handle, struct worker *w)
 	return file_update(handle, w, NULL, NULL);
 }
 
+static inline int
+update_none_pair(void *handle, struct worker *w)
+{
+	return file_pair_update(handle, w, NULL, NULL);
+}
+
 static int
 run_none(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_none);
+	if (w->pair)
+		return worker_loop(handle, w, update_none_pair);
 	return worker_loop(handle, w, update_none);
 }
 
@@ -605,7 +786,8 @@ kind_lock(const struct lock_kind *kind, int (**lock)(int, bool),
  * the run was not told to replace it.
  */
 static int
-reuse_counter(struct counter *c, const struct run *run, int fd)
+reuse_counter(struct counter *c, const struct run *run, int fd,
+    long long *start)
 {
 	int (*lock)(int, bool) = NULL, (*unlock)(int) = NULL;
 	bool locked = kind_lock(run->kind, &lock, &unlock), failed;
@@ -630,14 +812,14 @@ reuse_counter(struct counter *c, const struct run *run, int fd)
 		errno = EINVAL;
 		goto fail;
 	}
-	c->start = run->keep_start && n >= 0 ? value : run->start;
+	*start = run->keep_start && n >= 0 ? value : run->start;
 	/* Replaced by force: the record covers what it can of the old text. */
 	if (n == -2 && (fstat(fd, &st) == -1 || (st.st_size >
 	    COUNTER_FILE_MAX && ftruncate(fd, COUNTER_TEXT_SIZE) == -1)))
 		goto fail;
 	if (n == -2)
 		n = st.st_size > COUNTER_FILE_MAX ? 0 : (ssize_t)st.st_size;
-	if (write_counter(fd, c->start, NULL, n, &failed) == 0 || failed)
+	if (write_counter(fd, *start, NULL, n, &failed) == 0 || failed)
 		goto fail;
 	if (locked && unlock(fd) == -1)
 		return -1;
@@ -650,6 +832,58 @@ fail:
 	return -1;
 }
 
+/*
+ * The counter file at path, created with the start value or reused, open
+ * in *fd, its start in *start and its identity in *st; returns 0, or -1
+ * with errno set and perhaps c->why.
+ */
+static int
+open_counter(struct counter *c, const struct run *run, const char *path,
+    int *fd, long long *start, struct stat *st)
+{
+	int saved;
+
+	if (lstat(path, st) == 0 && S_ISLNK(st->st_mode) &&
+	    stat(path, st) == -1 && errno == ENOENT) {
+		c->why = "is a dangling symbolic link";
+		errno = ENOENT;
+		return -1;
+	}
+	*start = run->start;
+	*fd = create_counter(path, run->start);
+	/* O_NONBLOCK: opening a FIFO must fail below, not wait for a peer. */
+	if (*fd == -1 && errno == EEXIST)
+		*fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	else if (*fd != -1)
+		goto opened;
+	if (*fd == -1)
+		return -1;
+	if (fstat(*fd, st) == -1)
+		goto fail_open;
+	if (!S_ISREG(st->st_mode)) {
+		c->why = "is not a regular file";
+		errno = EINVAL;
+		goto fail_open;
+	}
+	if (reuse_counter(c, run, *fd, start) == -1)
+		goto fail_open;
+opened:
+	if (fstat(*fd, st) == -1)
+		goto fail_open;
+	return 0;
+fail_open:
+	saved = errno;
+	close(*fd);
+	*fd = -1;
+	errno = saved;
+	return -1;
+}
+
+/*
+ * The counter file, and with --counters=2 counter B's beside it, at the
+ * same path with ".b" added: each holds one number, as any counter file
+ * does.
+ */
 static int
 file_create(struct counter *c, const struct run *run)
 {
@@ -658,43 +892,33 @@ file_create(struct counter *c, const struct run *run)
 	int saved;
 
 	c->why = NULL;
-	if (strlen(run->path) >= sizeof(c->name)) {
+	c->name_b[0] = '\0';
+	if (strlen(run->path) >= sizeof(c->name) ||
+	    (run_pair(run) && strlen(run->path) + 2 >= sizeof(c->name_b))) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	strcpy(c->name, run->path);
+	if (run_pair(run))
+		snprintf(c->name_b, sizeof(c->name_b), "%s.b", run->path);
 	if ((f = malloc(sizeof(*f))) == NULL)
 		return -1;
-	if (lstat(run->path, &st) == 0 && S_ISLNK(st.st_mode) &&
-	    stat(run->path, &st) == -1 && errno == ENOENT) {
-		c->why = "is a dangling symbolic link";
-		errno = ENOENT;
+	f->fd_b = -1;
+	if (open_counter(c, run, c->name, &f->fd, &c->start, &st) == -1)
 		goto fail;
-	}
-	c->start = run->start;
-	f->fd = create_counter(run->path, run->start);
-	/* O_NONBLOCK: opening a FIFO must fail below, not wait for a peer. */
-	if (f->fd == -1 && errno == EEXIST)
-		f->fd = open(run->path, O_RDWR | O_NOCTTY | O_NONBLOCK |
-		    O_CLOEXEC);
-	else if (f->fd != -1)
-		goto opened;
-	if (f->fd == -1)
-		goto fail;
-	if (fstat(f->fd, &st) == -1)
-		goto fail_open;
-	if (!S_ISREG(st.st_mode)) {
-		c->why = "is not a regular file";
-		errno = EINVAL;
-		goto fail_open;
-	}
-	if (reuse_counter(c, run, f->fd) == -1)
-		goto fail_open;
-opened:
-	if (fstat(f->fd, &st) == -1)
-		goto fail_open;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
+	c->start_b = c->start;
+	if (run_pair(run)) {
+		if (open_counter(c, run, c->name_b, &f->fd_b, &c->start_b,
+		    &st) == -1) {
+			/* The message names the file that failed. */
+			memcpy(c->name, c->name_b, sizeof(c->name));
+			goto fail_open;
+		}
+		f->dev_b = st.st_dev;
+		f->ino_b = st.st_ino;
+	}
 	c->state = f;
 	return 0;
 fail_open:
@@ -728,6 +952,20 @@ file_attach(struct counter *c, const struct run *run, void **handle)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return UPDATE_ATTACH;
 	h->fd = f->fd;
+	h->fd_b = f->fd_b;
+	if (!run->share_fd && f->fd_b != -1) {
+		/* B's first, so that a failure below closes it with A's. */
+		if ((h->fd_b = open(c->name_b, O_RDWR | O_NOCTTY |
+		    O_CLOEXEC)) == -1)
+			goto fail;
+		if (fstat(h->fd_b, &st) == -1)
+			goto fail;
+		if (st.st_dev != f->dev_b || st.st_ino != f->ino_b) {
+			errno = ESTALE;
+			error = UPDATE_REPLACED;
+			goto fail;
+		}
+	}
 	if (!run->share_fd) {
 		if ((h->fd = open(c->name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
 			goto fail;
@@ -752,6 +990,8 @@ fail:
 	saved = errno;
 	if (h->own)
 		close(h->fd);
+	if (!run->share_fd && h->fd_b != -1)
+		close(h->fd_b);
 	free(h);
 	errno = saved;
 	return error;
@@ -764,55 +1004,82 @@ file_detach(void *handle)
 
 	if (h->timed)
 		timer_delete(h->timer);
-	if (h->own)
+	if (h->own) {
 		close(h->fd);
+		if (h->fd_b != -1)
+			close(h->fd_b);
+	}
 	free(h);
 }
 
 /*
- * The final value, read under the run's lock as an update reads it: another
- * program may be halfway through its own update.  A traced run's record
- * gives its tag, and is written back as the plain number, under the lock.
+ * The final value of the file at path, open as fd, read under the run's
+ * lock as an update reads it: another program may be halfway through its
+ * own update.  A traced run's record gives its tag, and is written back
+ * as the plain number, under the lock.
  */
 static int
-file_value(struct counter *c, const struct run *run, bool under_lock,
-    long long *value)
+value_of(struct counter *c, const struct run *run, int fd, const char *path,
+    bool under_lock, long long *value, uint32_t *tag)
 {
-	struct file_state *f = c->state;
 	int (*lock)(int, bool) = NULL, (*unlock)(int) = NULL;
-	uint32_t *tag = run->trace_capacity != 0 ? &c->tag : NULL;
 	struct stat at_path, st;
 	bool locked, failed = false;
 	ssize_t n;
 	int saved;
 
-	if (fstat(f->fd, &st) == -1)
+	if (fstat(fd, &st) == -1)
 		return -1;
-	if (st.st_nlink == 0 || stat(c->name, &at_path) == -1 ||
+	if (st.st_nlink == 0 || stat(path, &at_path) == -1 ||
 	    at_path.st_dev != st.st_dev || at_path.st_ino != st.st_ino) {
 		c->why = "was replaced or removed during the run";
 		errno = ESTALE;
 		return -1;
 	}
 	locked = under_lock && kind_lock(run->kind, &lock, &unlock);
-	if (locked && lock(f->fd, false) == -1) {
+	if (locked && lock(fd, false) == -1) {
 		if (errno == EACCES || errno == EAGAIN)
 			errno = EWOULDBLOCK;
 		if (errno == EWOULDBLOCK)
 			c->why = "is locked by another program";
 		return -1;
 	}
-	if ((n = read_counter(f->fd, value, tag)) == -2) {
+	if ((n = read_counter(fd, value, tag)) == -2) {
 		c->why = "holds no number: it was changed during the run";
 		errno = EINVAL;
 	}
 	if (n >= 0 && tag != NULL)
-		write_counter(f->fd, *value, NULL, n, &failed);
+		write_counter(fd, *value, NULL, n, &failed);
 	saved = errno;
 	if (locked)
-		unlock(f->fd);
+		unlock(fd);
 	errno = saved;
 	return n < 0 || failed ? -1 : 0;
+}
+
+/*
+ * The counter's final value and, with --counters=2, B's; a reason that
+ * concerns B's file names it.
+ */
+static int
+file_value(struct counter *c, const struct run *run, bool under_lock,
+    long long *value)
+{
+	static char why_b[PATH_MAX + 128];
+	struct file_state *f = c->state;
+
+	if (value_of(c, run, f->fd, c->name, under_lock, value,
+	    run->trace_capacity != 0 ? &c->tag : NULL) == -1)
+		return -1;
+	if (f->fd_b == -1 || value_of(c, run, f->fd_b, c->name_b, under_lock,
+	    &c->final_b, NULL) == 0)
+		return 0;
+	if (c->why != NULL) {
+		snprintf(why_b, sizeof(why_b), "counter B's file %s %s",
+		    c->name_b, c->why);
+		c->why = why_b;
+	}
+	return -1;
 }
 
 /*
@@ -822,18 +1089,26 @@ file_value(struct counter *c, const struct run *run, bool under_lock,
  * stop; a dead process's locks the kernel has released.
  */
 static bool
-file_held(struct counter *c)
+held_at(const char *path)
 {
 	struct flock range = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	bool held;
 	int fd;
 
-	if ((fd = open(c->name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
 		return false;
 	held = (flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK) ||
 	    (fcntl(fd, F_OFD_GETLK, &range) == 0 && range.l_type != F_UNLCK);
 	close(fd);
 	return held;
+}
+
+/* With --counters=2, either file's. */
+static bool
+file_held(struct counter *c)
+{
+	return held_at(c->name) || (c->name_b[0] != '\0' &&
+	    held_at(c->name_b));
 }
 
 static void
@@ -845,6 +1120,8 @@ file_destroy(struct counter *c)
 		return;
 	if (f->fd != -1)
 		close(f->fd);
+	if (f->fd_b != -1)
+		close(f->fd_b);
 	free(f);
 	c->state = NULL;
 }
@@ -915,4 +1192,5 @@ const struct backend file_backend = {
 	.value = file_value,
 	.held = file_held,
 	.destroy = file_destroy,
+	.pairs = true,
 };

@@ -281,6 +281,16 @@ kill_the_rest(struct watch *watch, enum worker_end as)
 {
 	unsigned i, killed = 0;
 
+	/*
+	 * Processes are all stopped first, then killed: one killed holding
+	 * a lock that the kernel releases (flock, ofd) or that the next
+	 * locker recovers would otherwise let another, waiting for it, take
+	 * it and finish an update before its own SIGKILL lands, as in a
+	 * deadlock of --counters=2.
+	 */
+	for (i = 0; i < watch->started && watch->threads == NULL; i++)
+		if (watch->reaped_ns[i] == 0 && !watch->killed_by_us[i])
+			kill(watch->out->workers[i].pid, SIGSTOP);
 	for (i = 0; i < watch->started; i++) {
 		if (watch->reaped_ns[i] != 0 || watch->killed_by_us[i])
 			continue;
@@ -352,6 +362,32 @@ waits_for_itself(struct watch *watch)
 }
 
 /*
+ * --counters=2: whether the workers wait in a cycle, each for a lock that
+ * the next holds, as their slots say; the cycle is kept for the report.
+ */
+static bool
+waits_in_cycle(struct watch *watch)
+{
+	struct lock_state *states;
+	uint32_t locks;
+	unsigned i;
+
+	if (!run_pair(watch->run) ||
+	    (states = calloc(watch->started, sizeof(*states))) == NULL)
+		return false;
+	for (i = 0; i < watch->started; i++) {
+		locks = atomic_load_explicit(&watch->shared->slots[i].locks,
+		    memory_order_relaxed);
+		states[i].holds = locks & 0xff;
+		states[i].waits_for = (int)(locks >> 8 & 0xff) - 1;
+	}
+	watch->out->cycle_length = cycle_find(states, watch->started,
+	    watch->out->cycle, CYCLE_MAX);
+	free(states);
+	return watch->out->cycle_length != 0;
+}
+
+/*
  * Sleeps in sigtimedwait until a worker ends, a signal arrives, or it is
  * time to look: at the end of a timed run, at a stall, at the end of the
  * grace given to stopping workers.
@@ -385,7 +421,7 @@ watch_workers(struct watch *watch, int64_t opened)
 			nap = deadline - now > 0 ? deadline - now : 0;
 		/* Wake when a stall would reach the limit, not a nap later. */
 		if ((watch->death_seen || run->timeout_ns != 0 ||
-		    run->nest > 1) &&
+		    run->nest > 1 || run_pair(run)) &&
 		    !watch->stopping && progressed + limit - now < nap)
 			nap = progressed + limit - now > 0 ?
 			    progressed + limit - now : 0;
@@ -410,15 +446,25 @@ watch_workers(struct watch *watch, int64_t opened)
 			progressed = now;
 		}
 		if ((watch->death_seen || run->timeout_ns != 0 ||
-		    run->nest > 1) &&
+		    run->nest > 1 || run_pair(run)) &&
 		    !watch->stopping && now - progressed >= limit) {
-			watch->out->end = watch->death_seen ? RUN_ABANDONED :
-			    waits_for_itself(watch) ? RUN_DEADLOCK :
-			    RUN_STALLED;
-			watch->out->stalled_ns = now - progressed;
-			begin_stop(watch);
-			kill_the_rest(watch, watch->out->end == RUN_STALLED ?
-			    END_STALLED : END_STOPPED);
+			/*
+			 * Two counters without --timeout: a stall that is no
+			 * cycle, nor a death, is only slow; look again later.
+			 */
+			if (!watch->death_seen && run->timeout_ns == 0 &&
+			    run->nest <= 1 && !waits_in_cycle(watch))
+				progressed = now;
+			else {
+				watch->out->end = watch->death_seen ?
+				    RUN_ABANDONED : waits_for_itself(watch) ||
+				    waits_in_cycle(watch) ? RUN_DEADLOCK :
+				    RUN_STALLED;
+				watch->out->stalled_ns = now - progressed;
+				begin_stop(watch);
+				kill_the_rest(watch, watch->out->end ==
+				    RUN_STALLED ? END_STALLED : END_STOPPED);
+			}
 		}
 		if (watch->failure_seen)
 			begin_stop(watch);
@@ -491,6 +537,7 @@ collect(struct watch *watch)
 		    i < watch->run->incrementers ? 1 : -1;
 		r->reads = atomic_load(&slot->reads);
 		r->impossible = atomic_load(&slot->impossible);
+		r->refused = atomic_load(&slot->refused);
 		r->done = progress / 2;
 		r->unsure = progress % 2 == 1 ? slot->span : 0;
 		r->start_ns = atomic_load_explicit(&slot->start_ns,

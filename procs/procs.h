@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "../counter.h"
+#include "cycle.h"
 
 /* How the run as a whole ended. */
 enum run_end {
@@ -18,7 +19,8 @@ enum run_end {
 	RUN_ABANDONED,		/* a worker died holding the lock and the rest
 				   made no progress: the lock was abandoned */
 	RUN_DEADLOCK,		/* a worker waits for a lock it holds itself
-				   (--nest) */
+				   (--nest), or workers wait in a cycle
+				   (--counters=2) */
 	RUN_INTERRUPTED,	/* SIGINT, SIGTERM or SIGHUP reached proccount */
 	RUN_STALLED,		/* with --timeout, no update completed for the
 				   timeout and a grace, and nobody had died */
@@ -58,6 +60,8 @@ struct worker_result {
 					   it took it again, when the run ended */
 	uint64_t	 reads;		/* a reader's (delta 0): its reads */
 	uint64_t	 impossible;	/* and those no moment could give */
+	uint64_t	 refused;	/* --counters=2: locks the kernel refused
+					   it with EDEADLK */
 	int		 cpu;		/* where it was after its updates; with
 					   UPDATE_PIN, where it was to go; -1:
 					   unknown */
@@ -103,6 +107,10 @@ struct outcome {
 	struct turnstile *turnstile;	/* with --schedule: what ran */
 	/* With --trace: every worker's records, in the same mapping. */
 	const struct trace_record *trace;
+	/* --counters=2, RUN_DEADLOCK: the workers that waited in a cycle,
+	 * by index, from the lowest. */
+	unsigned	 cycle_length;
+	struct cycle_link cycle[CYCLE_MAX];
 };
 
 /*

@@ -132,6 +132,11 @@ work(struct worker_start *start,
 		.turnstile = start->shared->turnstile == NULL ? NULL :
 		    turnstile_seat(start->shared->turnstile, start->index),
 		.die = die,
+		.pair = run_pair(run),
+		.first = run_pair(run) && run->opposite &&
+		    start->index >= run->incrementers ? PAIR_B : PAIR_A,
+		.backoff_seed = (uint32_t)(clock_ns() ^ (start->index + 1) *
+		    2654435761u) | 1,
 	};
 	const struct timing *timing = &start->shared->timing;
 	void **handle = &start->handle;
@@ -142,6 +147,10 @@ work(struct worker_start *start,
 	slot->pid = gettid();
 	slot->delta = w.delta;
 	slot->span = 1;
+	/* Two counters: as many moves as neither can leave the range for. */
+	if (w.pair && w.iterations > run_most_updates(run, c->start_b,
+	    w.delta))
+		w.iterations = run_most_updates(run, c->start_b, w.delta);
 	if (reader) {
 		/* Unsigned: no worker's updates can pass a long long's end. */
 		w.high = (long long)((unsigned long long)c->start +

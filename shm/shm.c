@@ -70,17 +70,26 @@
 /* Unguarded updates between two marks of a worker's progress. */
 #define SHM_NONE_BATCH		1024
 
-/* The counter and the lock each on their own cache lines. */
+/*
+ * The counter and the lock each on their own cache lines; with
+ * --counters=2, the first are counter A's and the last counter B's.
+ */
 struct shm_area {
 	_Alignas(128) _Atomic long long value;
 	_Alignas(128) pthread_mutex_t mutex;
 	_Alignas(128) atomic_int spin;
 	_Alignas(128) pthread_rwlock_t rwlock;
+	_Alignas(128) _Atomic long long value_b;
+	_Alignas(128) pthread_mutex_t mutex_b;
+	_Alignas(128) atomic_int spin_b;
+	_Alignas(128) pthread_rwlock_t rwlock_b;
 };
 
 struct shm_state {
 	struct shm_area	*area;
 	sem_t		*sem;
+	sem_t		*sem_b;		/* --counters=2, B's */
+	bool		 pair;		/* --counters=2 */
 };
 
 static struct timespec
@@ -460,6 +469,166 @@ shm_update(struct shm_state *s, struct worker *w, enum shm_kind kind,
 }
 
 /*
+ * --counters=2: the lock of counter A or B, taken, tried or given back,
+ * as shm_lock and shm_update do the one counter's.
+ */
+static inline __attribute__((always_inline)) int
+pair_lock(struct shm_state *s, struct worker *w, enum shm_kind kind,
+    unsigned which, bool wait)
+{
+	struct shm_area *area = s->area;
+
+	if (kind == MUTEX || kind == RMUTEX)
+		return mutex_lock(which == PAIR_B ? &area->mutex_b :
+		    &area->mutex, w, wait);
+	if (kind == SEM)
+		return sem_lock(which == PAIR_B ? s->sem_b : s->sem, w, wait);
+	if (kind == RWLOCK)
+		return rwlock_lock(which == PAIR_B ? &area->rwlock_b :
+		    &area->rwlock, w, wait, false);
+	return spin_lock(which == PAIR_B ? &area->spin_b : &area->spin, w,
+	    wait);
+}
+
+static inline __attribute__((always_inline)) int
+pair_unlock(struct shm_state *s, enum shm_kind kind, unsigned which)
+{
+	struct shm_area *area = s->area;
+	int error = 0;
+
+	if (kind == MUTEX || kind == RMUTEX)
+		error = pthread_mutex_unlock(which == PAIR_B ? &area->mutex_b :
+		    &area->mutex);
+	else if (kind == SEM)
+		error = sem_post(which == PAIR_B ? s->sem_b : s->sem) == -1 ?
+		    errno : 0;
+	else if (kind == RWLOCK)
+		error = pthread_rwlock_unlock(which == PAIR_B ?
+		    &area->rwlock_b : &area->rwlock);
+	else
+		atomic_store_explicit(which == PAIR_B ? &area->spin_b :
+		    &area->spin, 0, memory_order_release);
+	if (error != 0) {
+		errno = error;
+		return UPDATE_UNLOCK;
+	}
+	return UPDATE_OK;
+}
+
+/*
+ * --counters=2: one move of 1 from A to B (an incrementer) or from B to A
+ * (a decrementer), holding both locks.  The worker takes the lock of its
+ * first counter and reads it, does its --hold, takes the other lock and
+ * reads that counter, writes both, and gives back both, the second first.
+ * The slot says what it holds and waits for at each step, for the
+ * watchdog.  With --try a lock found held is a miss: the worker gives
+ * back what it holds, does its --work, and begins again, after a random
+ * wait when the lock was its second (worker_back_off).  atomic moves
+ * with two atomic adds, --hold between them, so that the sum is out of
+ * balance meanwhile; none reads both, then writes both, unguarded.
+ */
+static inline __attribute__((always_inline)) int
+shm_pair_update(struct shm_state *s, struct worker *w, enum shm_kind kind)
+{
+	struct shm_area *area = s->area;
+	_Atomic long long *value[2] = { &area->value, &area->value_b };
+	unsigned first = w->first, second = 1 - w->first;
+	/* An incrementer takes 1 from A and gives it to B. */
+	long long delta[2] = { -w->delta, w->delta }, got[2];
+	uint64_t asked = 0, taken = 0, released = 0;
+	bool timed, wait = !w->lock_tried;
+	int error;
+
+	if (kind == ATOMIC) {
+		worker_pair_midpoint(w);
+		atomic_fetch_add_explicit(value[first], delta[first],
+		    memory_order_relaxed);
+		if (w->delay_ns != 0)
+			worker_busy(&w->slot->held_ns, w->delay_ns,
+			    w->work_spins);
+		atomic_fetch_add_explicit(value[second], delta[second],
+		    memory_order_relaxed);
+		worker_committed(w);
+		return UPDATE_OK;
+	}
+	if (kind == NONE) {
+		got[first] = atomic_load_explicit(value[first],
+		    memory_order_relaxed);
+		if (w->delay_ns != 0)
+			worker_busy(&w->slot->held_ns, w->delay_ns,
+			    w->work_spins);
+		got[second] = atomic_load_explicit(value[second],
+		    memory_order_relaxed);
+		worker_pair_midpoint(w);
+		{
+			atomic_store_explicit(value[first], (long long)
+			    ((unsigned long long)got[first] +
+			    (unsigned long long)delta[first]),
+			    memory_order_relaxed);
+			atomic_store_explicit(value[second], (long long)
+			    ((unsigned long long)got[second] +
+			    (unsigned long long)delta[second]),
+			    memory_order_relaxed);
+		}
+		worker_committed(w);
+		return UPDATE_OK;
+	}
+	timed = worker_timed(w);
+	if (timed)
+		asked = worker_clock(w);
+	for (;;) {
+		worker_locks(w, 0, (int)first);
+		error = pair_lock(s, w, kind, first, wait);
+		if (error == UPDATE_BUSY) {
+			worker_locks(w, 0, PAIR_NONE);
+			worker_missed(w);
+			continue;
+		}
+		if (error != UPDATE_OK) {
+			worker_locks(w, 0, PAIR_NONE);
+			return error;
+		}
+		worker_locks(w, 1u << first, PAIR_NONE);
+		got[first] = atomic_load_explicit(value[first],
+		    memory_order_relaxed);
+		if (w->delay_ns != 0)
+			worker_busy(&w->slot->held_ns, w->delay_ns,
+			    w->work_spins);
+		worker_locks(w, 1u << first, (int)second);
+		if ((error = pair_lock(s, w, kind, second, wait)) == UPDATE_OK)
+			break;
+		pair_unlock(s, kind, first);
+		worker_locks(w, 0, PAIR_NONE);
+		if (error != UPDATE_BUSY)
+			return error;
+		worker_missed(w);
+		worker_back_off(w);
+	}
+	worker_locks(w, 1u << first | 1u << second, PAIR_NONE);
+	if (timed)
+		taken = worker_clock(w);
+	got[second] = atomic_load_explicit(value[second],
+	    memory_order_relaxed);
+	worker_pair_midpoint(w);
+	atomic_store_explicit(value[first], (long long)((unsigned long long)
+	    got[first] + (unsigned long long)delta[first]),
+	    memory_order_relaxed);
+	atomic_store_explicit(value[second], (long long)((unsigned long long)
+	    got[second] + (unsigned long long)delta[second]),
+	    memory_order_relaxed);
+	if (timed)
+		released = worker_clock(w);
+	error = pair_unlock(s, kind, second);
+	if (pair_unlock(s, kind, first) != UPDATE_OK)
+		error = UPDATE_UNLOCK;
+	worker_locks(w, 0, PAIR_NONE);
+	worker_committed(w);
+	if (timed)
+		worker_record(w, asked, taken, released);
+	return error;
+}
+
+/*
  * A reader's one read (--readers): under the rwlock's shared lock, under
  * the others' only lock, which they do not share, by an atomic load for
  * the atomic kind, and by the plain relaxed load of none.
@@ -560,11 +729,19 @@ update_rwlock_traced(void *state, struct worker *w)
 	return shm_update(state, w, RWLOCK, true);
 }
 
+static inline int
+update_rwlock_pair(void *state, struct worker *w)
+{
+	return shm_pair_update(state, w, RWLOCK);
+}
+
 static int
 run_rwlock(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_rwlock);
+	if (w->pair)
+		return worker_loop(handle, w, update_rwlock_pair);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_rwlock_traced);
 	return worker_loop(handle, w, update_rwlock);
@@ -594,14 +771,28 @@ update_rmutex_traced(void *state, struct worker *w)
 	return shm_update(state, w, RMUTEX, true);
 }
 
+static inline int
+update_rmutex_pair(void *state, struct worker *w)
+{
+	return shm_pair_update(state, w, RMUTEX);
+}
+
 static int
 run_rmutex(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_rmutex);
+	if (w->pair)
+		return worker_loop(handle, w, update_rmutex_pair);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_rmutex_traced);
 	return worker_loop(handle, w, update_rmutex);
+}
+
+static inline int
+update_mutex_pair(void *state, struct worker *w)
+{
+	return shm_pair_update(state, w, MUTEX);
 }
 
 static int
@@ -609,6 +800,8 @@ run_mutex(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_mutex);
+	if (w->pair)
+		return worker_loop(handle, w, update_mutex_pair);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_mutex_traced);
 	return worker_loop(handle, w, update_mutex);
@@ -626,11 +819,19 @@ update_sem_traced(void *state, struct worker *w)
 	return shm_update(state, w, SEM, true);
 }
 
+static inline int
+update_sem_pair(void *state, struct worker *w)
+{
+	return shm_pair_update(state, w, SEM);
+}
+
 static int
 run_sem(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_sem);
+	if (w->pair)
+		return worker_loop(handle, w, update_sem_pair);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_sem_traced);
 	return worker_loop(handle, w, update_sem);
@@ -648,11 +849,19 @@ update_spin_traced(void *state, struct worker *w)
 	return shm_update(state, w, SPIN, true);
 }
 
+static inline int
+update_spin_pair(void *state, struct worker *w)
+{
+	return shm_pair_update(state, w, SPIN);
+}
+
 static int
 run_spin(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_spin);
+	if (w->pair)
+		return worker_loop(handle, w, update_spin_pair);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_spin_traced);
 	return worker_loop(handle, w, update_spin);
@@ -670,11 +879,19 @@ update_atomic_traced(void *state, struct worker *w)
 	return shm_update(state, w, ATOMIC, true);
 }
 
+static inline int
+update_atomic_pair(void *state, struct worker *w)
+{
+	return shm_pair_update(state, w, ATOMIC);
+}
+
 static int
 run_atomic(void *handle, struct worker *w)
 {
 	if (w->delta == 0)
 		return worker_read_loop(handle, w, read_atomic);
+	if (w->pair)
+		return worker_loop(handle, w, update_atomic_pair);
 	if (w->trace != NULL)
 		return worker_loop(handle, w, update_atomic_traced);
 	return worker_loop(handle, w, update_atomic);
@@ -690,6 +907,12 @@ static inline int
 update_none_traced(void *state, struct worker *w)
 {
 	return shm_update(state, w, NONE, true);
+}
+
+static inline int
+update_none_pair(void *state, struct worker *w)
+{
+	return shm_pair_update(state, w, NONE);
 }
 
 /*
@@ -709,6 +932,8 @@ run_none(void *handle, struct worker *worker)
 
 	if (w.delta == 0)
 		return worker_read_loop(handle, worker, read_none);
+	if (w.pair)
+		return worker_loop(handle, worker, update_none_pair);
 	if (w.trace != NULL)
 		return worker_loop(handle, worker, update_none_traced);
 	if (w.delay_ns != 0 || w.work_ns != 0 || w.crash_at != 0 ||
@@ -1045,11 +1270,22 @@ shm_create(struct counter *c, const struct run *run)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
 	s->sem = SEM_FAILED;
+	s->sem_b = SEM_FAILED;
+	s->pair = run_pair(run);
+	c->start_b = run->start;
+	c->name_b[0] = '\0';
 	if ((s->area = open_segment(c)) == MAP_FAILED)
 		goto fail;
 	atomic_init(&s->area->value, run->trace_capacity != 0 ?
 	    traced_word(0, run->start) : run->start);
 	atomic_init(&s->area->spin, 0);
+	atomic_init(&s->area->value_b, run->start);
+	atomic_init(&s->area->spin_b, 0);
+	if (run_pair(run) && (init_mutex(&s->area->mutex_b,
+	    run->kind->run == run_rmutex ? PTHREAD_MUTEX_RECURSIVE :
+	    PTHREAD_MUTEX_DEFAULT) == -1 ||
+	    init_rwlock(&s->area->rwlock_b, run->prefer_writers) == -1))
+		goto fail_mapped;
 	if (init_mutex(&s->area->mutex, run->kind->run == run_rmutex ?
 	    PTHREAD_MUTEX_RECURSIVE : run->nest > 1 ? PTHREAD_MUTEX_ERRORCHECK :
 	    PTHREAD_MUTEX_DEFAULT) == -1 ||
@@ -1058,8 +1294,15 @@ shm_create(struct counter *c, const struct run *run)
 	if (run->kind->run == run_sem &&
 	    (s->sem = open_semaphore(c)) == SEM_FAILED)
 		goto fail_mapped;
+	if (run->kind->run == run_sem && run_pair(run) &&
+	    (s->sem_b = open_semaphore(c)) == SEM_FAILED)
+		goto fail_sem;
 	c->state = s;
 	return 0;
+fail_sem:
+	saved = errno;
+	sem_close(s->sem);
+	errno = saved;
 fail_mapped:
 	saved = errno;
 	munmap(s->area, sizeof(struct shm_area));
@@ -1098,6 +1341,7 @@ shm_value(struct counter *c, const struct run *run, bool locked,
 	/* Only the workers took the lock, and they have all ended. */
 	(void)locked;
 	*value = atomic_load(&s->area->value);
+	c->final_b = atomic_load(&s->area->value_b);
 	if (run->trace_capacity != 0) {
 		c->tag = traced_tag(*value);
 		*value = traced_value(*value);
@@ -1109,28 +1353,39 @@ shm_value(struct counter *c, const struct run *run, bool locked,
  * After every worker ended: a semaphore at 0, or a spinlock's word set,
  * was left taken; a robust mutex whose owner died holding it tells this
  * locker so, and is given back at once.  A kind the run did not use is
- * never taken, so only the run's own can answer yes.
+ * never taken, so only the run's own can answer yes.  With two counters,
+ * either one's lock.
  */
+static bool
+held_one(sem_t *sem, atomic_int *spin, pthread_rwlock_t *rwlock,
+    pthread_mutex_t *mutex)
+{
+	int value, error;
+
+	if (sem != SEM_FAILED && sem_getvalue(sem, &value) == 0 && value <= 0)
+		return true;
+	if (atomic_load(spin) != 0)
+		return true;
+	if ((error = pthread_rwlock_trywrlock(rwlock)) == 0)
+		pthread_rwlock_unlock(rwlock);
+	if (error == EBUSY)
+		return true;
+	if ((error = pthread_mutex_trylock(mutex)) == EOWNERDEAD)
+		pthread_mutex_consistent(mutex);
+	if (error == 0 || error == EOWNERDEAD)
+		pthread_mutex_unlock(mutex);
+	return error == EOWNERDEAD || error == EBUSY;
+}
+
 static bool
 shm_held(struct counter *c)
 {
 	struct shm_state *s = c->state;
-	int value, error;
+	struct shm_area *area = s->area;
 
-	if (s->sem != SEM_FAILED && sem_getvalue(s->sem, &value) == 0 &&
-	    value <= 0)
-		return true;
-	if (atomic_load(&s->area->spin) != 0)
-		return true;
-	if ((error = pthread_rwlock_trywrlock(&s->area->rwlock)) == 0)
-		pthread_rwlock_unlock(&s->area->rwlock);
-	if (error == EBUSY)
-		return true;
-	if ((error = pthread_mutex_trylock(&s->area->mutex)) == EOWNERDEAD)
-		pthread_mutex_consistent(&s->area->mutex);
-	if (error == 0 || error == EOWNERDEAD)
-		pthread_mutex_unlock(&s->area->mutex);
-	return error == EOWNERDEAD || error == EBUSY;
+	return held_one(s->sem, &area->spin, &area->rwlock, &area->mutex) ||
+	    (s->pair && held_one(s->sem_b, &area->spin_b, &area->rwlock_b,
+	    &area->mutex_b));
 }
 
 static void
@@ -1142,6 +1397,8 @@ shm_destroy(struct counter *c)
 		return;
 	if (s->sem != SEM_FAILED)
 		sem_close(s->sem);
+	if (s->sem_b != SEM_FAILED)
+		sem_close(s->sem_b);
 	munmap(s->area, sizeof(struct shm_area));
 	free(s);
 	c->state = NULL;
@@ -1238,4 +1495,5 @@ const struct backend shm_backend = {
 	.value = shm_value,
 	.held = shm_held,
 	.destroy = shm_destroy,
+	.pairs = true,
 };

@@ -1,6 +1,7 @@
 /*
  * The verdict, judged on made-up outcomes: an exact count, lost updates, a
- * killed worker's unsure update, a wrapped counter, the exit statuses, and
+ * killed worker's unsure update, a wrapped counter, two counters and
+ * their sum (--counters=2), the exit statuses, and
  * what the text report says of each.
  */
 #include <limits.h>
@@ -339,5 +340,78 @@ main(void)
 	text = text_of(0, &v);
 	ok(!has(text, "no exclusion"), "flock, own descriptors: it excludes");
 	free(text);
+
+	/*
+	 * --counters=2: B is judged as the one counter, A mirrored.  Three
+	 * incrementers and one decrementer of 10 moves each, from 5: A must
+	 * hold 5 - 30 + 10 = -15, B 25, the sum 10.
+	 */
+	made_up("shm", "mutex", 5, 4, 10);
+	workers[2].delta = 1;
+	run.incrementers = 3;
+	run.decrementers = 1;
+	run.counters = 2;
+	judge(&run, &out, 5, &(long long){ 25 }, &v);
+	judge_pair(&out, 5, &(long long){ -15 }, &v);
+	ok(v.correct && v.a_correct && v.b_correct && v.sum_held &&
+	    v.a_expected == -15 && v.sum_start == 10 && v.sum_final == 10,
+	    "two counters: A, B and the sum exact");
+	is_int(verdict_status(&out, &v), EXIT_CORRECT, "two counters: exit 0");
+	judge(&run, &out, 5, &(long long){ 27 }, &v);
+	judge_pair(&out, 5, &(long long){ -15 }, &v);
+	ok(!v.correct && v.a_correct && !v.b_correct && !v.sum_held &&
+	    v.drift == 2 && v.a_drift == 0 && v.sum_final == 12,
+	    "two counters: B off, the sum with it");
+	is_int(verdict_status(&out, &v), EXIT_LOST, "two counters: exit 1");
+	judge(&run, &out, 5, &(long long){ 24 }, &v);
+	judge_pair(&out, 5, &(long long){ -14 }, &v);
+	ok(!v.correct && !v.a_correct && !v.b_correct && v.sum_held &&
+	    v.a_drift == 1 && v.drift == -1,
+	    "two counters: both off, the sum held: still not exact");
+	/* A killed incrementer's move may be in both, or in neither. */
+	workers[0].unsure = 1;
+	judge(&run, &out, 5, &(long long){ 26 }, &v);
+	judge_pair(&out, 5, &(long long){ -16 }, &v);
+	ok(v.correct && v.landed == 1 && v.a_landed == 1 && v.sum_held,
+	    "two counters: a killed worker's move that landed in both");
+	/* Cut between its two writes, by a kill from outside. */
+	judge(&run, &out, 5, &(long long){ 25 }, &v);
+	judge_pair(&out, 5, &(long long){ -16 }, &v);
+	ok(!v.correct && v.a_correct && v.b_correct && !v.sum_held,
+	    "two counters: a move cut between its writes breaks the sum");
+	{
+		struct counter c = { .ops = run.backend };
+		size_t size = 0;
+		FILE *to;
+
+		strcpy(c.name, "/proccount-1-2-0");
+		if ((to = open_memstream(&text, &size)) == NULL)
+			abort();
+		report_text(to, &run, &c, &out, &v, false);
+		fclose(to);
+		ok(has(text, "\ncounters: A and B; each update moves 1 from A "
+		    "to B (inc) or from B to A (dec), holding both locks; "
+		    "every worker takes A's first\n"),
+		    "two counters: the text says what an update does");
+		ok(has(text, "\nfinal A -16, B 25; expected A -16, B 25 "
+		    "(counting 1 update of a killed worker that landed): a "
+		    "killed worker's move was cut between its two writes; the "
+		    "sum is 9, not 10\n"),
+		    "two counters: a move cut in two, in the text");
+		free(text);
+		judge(&run, &out, 5, &(long long){ 30 }, &v);
+		judge_pair(&out, 5, &(long long){ -15 }, &v);
+		if ((to = open_memstream(&text, &size)) == NULL)
+			abort();
+		report_text(to, &run, &c, &out, &v, false);
+		fclose(to);
+		ok(has(text, "\nfinal A -15, B 30; expected A -15, B 25: B "
+		    "off by +5, updates were lost; the sum is 15, not 10\n"),
+		    "two counters: only the counter that is off, and the sum");
+		free(text);
+	}
+	judge_pair(&out, 5, NULL, &v);
+	is_int(verdict_status(&out, &v), EXIT_SYSTEM,
+	    "two counters: A unknown, exit 3");
 	return done_testing();
 }
