@@ -81,10 +81,11 @@ tests/unit-cycle: tests/unit-cycle.c procs/cycle.o tests/tap.h procs/cycle.h
 bench/floor: bench/floor.c filelock/text.h shm/pause.h clock.h
 	$(CC) $(PCFLAGS) $(LDFLAGS) -o $@ bench/floor.c $(LDLIBS)
 
-# TESTS: the test files to run, all by default.
+# TESTS: the test files to run, all by default; JOBS: how many at once.
 TESTS	?= tests/
+JOBS	?= 2
 check: proccount bench/floor $(UNIT)
-	prove -j2 $(TESTS)
+	prove -j$(JOBS) $(TESTS)
 
 # Not part of check: it runs the tests once for each mutant, for minutes.
 mutants:
