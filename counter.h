@@ -298,6 +298,9 @@ struct counter {
 	void	*state;		/* the backend's own, shared by all workers */
 	const char *about;	/* set by create, or NULL: a sentence the
 				   report adds on how the counter is kept */
+	bool	 server_cpu;	/* set by destroy: the server backend's own
+				   server's CPU time, which the report adds */
+	double	 server_user_s, server_system_s;
 };
 
 /*

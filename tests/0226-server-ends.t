@@ -1,0 +1,84 @@
+#!/bin/sh
+# The server backend's edges: the server's CPU time in the report, a run
+# whose own server stops answering, and servers that cannot start; each
+# ends with the right status and leaves nothing behind.
+. "$(dirname "$0")/lib.sh"
+
+mkdir tmp
+TMPDIR=$scratch/tmp
+export TMPDIR
+
+# The handler's spin, 0.4 s on a clock, is the server's CPU time, all of
+# it on an idle machine, and the report counts it.
+pc -b server --lock=handler -i 1 -d 1 -n 20 --work=10ms --work-as=spin --json
+is "$rc:$(json 'd["server_cpu_user_s"] + d["server_cpu_system_s"] >= 0.1')" \
+    "0:True" "the server's spin is its CPU time"
+is "$(json 'd["cpu_user_s"] >= d["server_cpu_user_s"] and d["cpu_system_s"] >= d["server_cpu_system_s"]')" \
+    True "the run's CPU time includes the server's"
+pc -b server --lock=handler -i 1 -d 1 -n 5
+grep -q "^of which the server's: [0-9.]* s user, [0-9.]* s system$" out
+ok $? "the text report gives the server's share"
+
+# A server of another's: its CPU time is not the run's.
+"$PROCCOUNT" serve --listen=127.0.0.1:0 --lock=atomic >served 2>&1 &
+server=$!
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	grep -q '^listening on' served && break
+	sleep 0.1
+done
+address=$(sed -n 's/^listening on \([^,]*\),.*/\1/p' served)
+pc --connect="$address" -n 10 --json
+is "$rc:$(json '(d["server_cpu_user_s"], d["server_cpu_system_s"])')" \
+    "0:(None, None)" "--connect: the server's CPU time is null"
+pc --connect="$address" -n 10
+grep -q "^the server's CPU time is not counted: it is not the run's own$" out
+ok $? "--connect: the text report says it is not counted"
+kill -TERM "$server"
+wait "$server"
+
+# The run's own server stopped mid-run: the workers time out, the final
+# count cannot be read, and the stopped server is killed, not waited for.
+perl -e 'exec @ARGV or die' timeout -s KILL 15 "$PROCCOUNT" -b server \
+    --lock=update -i 1 -d 1 -t 3s --timeout=100ms >out 2>err &
+pid=$!
+for try in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	main=$(pgrep -P "$pid")
+	[ -n "$main" ] && served=$(ps --ppid "$main" -o pid=,nlwp= |
+	    awk '$2 > 1 { print $1 }')
+	[ -n "$served" ] && break
+	sleep 0.1
+done
+sleep 0.2
+kill -STOP $served
+wait "$pid"
+is "$?" 4 "a stopped server: exit 4, not a hang"
+grep -q "^final unknown (.*/socket: does not answer: the server is stopped or stuck)" out
+ok $? "a stopped server: the report says it does not answer"
+running "$served"
+ok $((! $?)) "a stopped server: killed and reaped"
+is "$(ls tmp)" "" "a stopped server: nothing left in TMPDIR"
+
+# Servers that cannot start: exit 3, one line, nothing left.
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+time.sleep(10)' >taken &
+holder=$!
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	[ -s taken ] && break
+	sleep 0.1
+done
+pc -b server --listen=127.0.0.1:"$(cat taken)" -n 5
+is "$rc:$(cat err)" \
+    "3:proccount: a counter server: 127.0.0.1:$(cat taken): Address already in use" \
+    "--listen on a port in use: exit 3"
+kill "$holder"
+TMPDIR=$scratch/no/such/dir pc -b server -n 5
+is "$rc:$(lines err)" "3:1" "TMPDIR that is not there: exit 3, one line"
+grep -q "^proccount: a counter server: $scratch/no/such/dir/proccount-server-" err
+ok $? "TMPDIR that is not there: the message names it"
+is "$(ls tmp)" "" "nothing left by the servers that could not start"
+
+done_testing
