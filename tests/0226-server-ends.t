@@ -33,8 +33,49 @@ is "$rc:$(json '(d["server_cpu_user_s"], d["server_cpu_system_s"])')" \
 pc --connect="$address" -n 10
 grep -q "^the server's CPU time is not counted: it is not the run's own$" out
 ok $? "--connect: the text report says it is not counted"
+# --timeout without --lock: the server's kind decides whether it has a
+# lock to wait for.
+pc --connect="$address" --timeout=1s -n 10
+is "$rc:$(cat err)" "3:proccount: --connect=$address: the server's lock is atomic, and --timeout has no lock to bound the wait for" \
+    "--connect --timeout to a server with no lock: exit 3"
 kill -TERM "$server"
 wait "$server"
+"$PROCCOUNT" serve --listen=127.0.0.1:0 --lock=handler --serve=serial \
+    >served 2>&1 &
+server=$!
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	grep -q '^listening on' served && break
+	sleep 0.1
+done
+address=$(sed -n 's/^listening on \([^,]*\),.*/\1/p' served)
+pc --connect="$address" --timeout=1s -i 2 -d 1 -n 50 --json
+is "$rc:$(json '(d["lock"], d["final"])')" "0:('handler', 50)" \
+    "--connect --timeout to a locked serial server, no --lock: exit 0, exact"
+# The README's nc line: get, then quit, and the server closes.
+python3 -c 'import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=5)
+s.sendall(b"get\nquit\n")
+got = b""
+while True:
+    more = s.recv(100)
+    if not more:
+        break
+    got += more
+sys.stdout.write(got.decode())' "$address" >got
+is "$(cat got | tr '\n' '|')" "value 50|bye|" "get and quit: the value, bye, and the end"
+
+# A reader's connection, served to its end, would keep the writers out.
+pc --connect="$address" -r 1 -n 10
+is "$rc:$(lines err)" "2:1" "--connect -r to a serial server: exit 2, one line"
+grep -q "^proccount: --readers and a serial server: " err
+ok $? "--connect -r to a serial server: the message says why"
+pc -b server --serve=serial -r 1 -n 10
+is "$rc:$(cat err)" "2:proccount: --readers and a serial server: a reader's connection, served to its end, keeps out the writers it waits for (try proccount --help)" \
+    "-r with --serve=serial: a usage error"
+kill -HUP "$server"
+wait "$server"
+is "$?:$(tail -n 1 served)" "0:final 50" "serve: exit 0 on SIGHUP, the final count"
 
 # The run's own server stopped mid-run: the workers time out, the final
 # count cannot be read, and the stopped server is killed, not waited for.
