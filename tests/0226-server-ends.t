@@ -77,6 +77,64 @@ kill -HUP "$server"
 wait "$server"
 is "$?:$(tail -n 1 served)" "0:final 50" "serve: exit 0 on SIGHUP, the final count"
 
+# The protocol's limits as the manual gives them: the count wraps, a line
+# of 63 bytes is one and of 64 too long, and a silent connection holding
+# the lock is closed and the lock released.  With a soft limit of 128
+# descriptors and a higher hard one, the server raises its own: 500
+# connections at once are each answered.
+(ulimit -S -n 128 && exec "$PROCCOUNT" serve --listen=127.0.0.1:0 \
+    --lock=handler --idle=1s -s 9223372036854775807) >served 2>&1 &
+server=$!
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	grep -q '^listening on' served && break
+	sleep 0.1
+done
+address=$(sed -n 's/^listening on \([^,]*\),.*/\1/p' served)
+python3 -c 'import resource, socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+def connect():
+    s = socket.create_connection((host, int(port)), timeout=5)
+    return s, s.makefile("rb")
+def ask(s, f, line):
+    s.sendall(line)
+    return f.readline().decode().rstrip("\n")
+s, f = connect()
+print(ask(s, f, b"add 1\n"))
+print(ask(s, f, b"get" + b" " * 60 + b"\n")[:13])
+print(ask(s, f, b"get" + b" " * 61 + b"\n"))
+try:
+    print(f.readline() == b"" and "closed")
+except OSError:
+    print("closed")
+s, f = connect()
+print(ask(s, f, b"read\n"))
+began = time.time()
+t, g = connect()
+print(ask(t, g, b"read\n"), 0.8 < time.time() - began < 3)
+print(f.readline().decode().rstrip("\n"), f.readline())
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+socks = [socket.create_connection((host, int(port)), timeout=10)
+    for i in range(500)]
+for c in socks:
+    c.sendall(b"get\n")
+print(sum(c.makefile("rb").readline().startswith(b"value ") for c in socks))' \
+    "$address" >got
+is "$(sed -n 1p got)" "value -9223372036854775808" "add: the count wraps"
+is "$(sed -n 2,4p got | tr '\n' '|')" \
+    "error unknown|error line too long: at most 63 bytes|closed|" \
+    "63 bytes are a line, 64 too long, and the connection is closed"
+is "$(sed -n 5,7p got | tr '\n' '|')" \
+    "value -9223372036854775808|value -9223372036854775808 True|error idle too long: closed b''|" \
+    "a silent holder is closed after --idle, and its lock released"
+if [ "$(ulimit -H -n)" = unlimited ] || [ "$(ulimit -H -n)" -ge 1024 ]; then
+	is "$(sed -n 8p got)" 500 "a soft limit of 128: the server raises it"
+else
+	skip "the hard limit on descriptors is below 1024"
+fi
+kill -TERM "$server"
+wait "$server"
+
 # The run's own server stopped mid-run: the workers time out, the final
 # count cannot be read, and the stopped server is killed, not waited for.
 perl -e 'exec @ARGV or die' timeout -s KILL 15 "$PROCCOUNT" -b server \
