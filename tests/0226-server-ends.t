@@ -23,7 +23,7 @@ ok $? "the text report gives the server's share"
 "$PROCCOUNT" serve --listen=127.0.0.1:0 --lock=atomic >served 2>&1 &
 server=$!
 for try in 1 2 3 4 5 6 7 8 9 10; do
-	grep -q '^listening on' served && break
+	grep -qs '^listening on' served && break
 	sleep 0.1
 done
 address=$(sed -n 's/^listening on \([^,]*\),.*/\1/p' served)
@@ -44,7 +44,7 @@ wait "$server"
     >served 2>&1 &
 server=$!
 for try in 1 2 3 4 5 6 7 8 9 10; do
-	grep -q '^listening on' served && break
+	grep -qs '^listening on' served && break
 	sleep 0.1
 done
 address=$(sed -n 's/^listening on \([^,]*\),.*/\1/p' served)
@@ -86,7 +86,7 @@ is "$?:$(tail -n 1 served)" "0:final 50" "serve: exit 0 on SIGHUP, the final cou
     --lock=handler --idle=1s -s 9223372036854775807) >served 2>&1 &
 server=$!
 for try in 1 2 3 4 5 6 7 8 9 10; do
-	grep -q '^listening on' served && break
+	grep -qs '^listening on' served && break
 	sleep 0.1
 done
 address=$(sed -n 's/^listening on \([^,]*\),.*/\1/p' served)
@@ -132,6 +132,30 @@ if [ "$(ulimit -H -n)" = unlimited ] || [ "$(ulimit -H -n)" -ge 1024 ]; then
 else
 	skip "the hard limit on descriptors is below 1024"
 fi
+# A client that reads the value, then sends and never reads the replies,
+# is closed once a reply waits --idle to be taken, and its lock released.
+python3 -c 'import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.sendall(b"read\n")
+s.setblocking(False)
+quiet = 0
+while quiet < 20:
+    try:
+        s.send(b"get\n" * 4096)
+        quiet = 0
+    except BlockingIOError:
+        quiet += 1
+        time.sleep(0.01)
+    except OSError:
+        break
+t = socket.create_connection((host, int(port)), timeout=5)
+t.sendall(b"read\n")
+try:
+    print(t.makefile("rb").readline().decode().split()[0])
+except OSError as e:
+    print("no answer: %s" % e)' "$address" >got
+is "$(cat got)" value "a client that never reads its replies: closed, lock released"
 kill -TERM "$server"
 wait "$server"
 
