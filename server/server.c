@@ -647,6 +647,7 @@ server_sweep(void)
 	const char *tmp = getenv("TMPDIR");
 	char path[PATH_MAX], *end;
 	struct dirent *entry;
+	struct stat st;
 	DIR *dir;
 	long pid;
 
@@ -660,6 +661,15 @@ server_sweep(void)
 		pid = strtol(entry->d_name + strlen(DIR_PREFIX), &end, 10);
 		if (*end != '.' || pid <= 0 || (kill((pid_t)pid, 0) == 0 ||
 		    errno != ESRCH))
+			continue;
+		/*
+		 * Only a directory of this user's own, as mkdtemp made it:
+		 * not another's, and not a link that someone put there to
+		 * have a file named socket elsewhere removed.
+		 */
+		snprintf(path, sizeof(path), "%s/%s", tmp, entry->d_name);
+		if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid())
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/" SOCKET_NAME, tmp,
 		    entry->d_name);

@@ -181,6 +181,19 @@ running "$served"
 ok $((! $?)) "a stopped server: killed and reaped"
 is "$(ls tmp)" "" "a stopped server: nothing left in TMPDIR"
 
+# The next run sweeps the directories of runs killed outright, but not a
+# link named like one: the file named socket where it points stays.
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+mkdir victim
+: >victim/socket
+ln -s "$scratch/victim" "tmp/proccount-server-$dead.XXXXXX"
+pc -b shm -n 10 -q
+[ -e victim/socket ]
+ok $? "the sweep follows no link"
+rm "tmp/proccount-server-$dead.XXXXXX"
+
 # Servers that cannot start: exit 3, one line, nothing left.
 python3 -c 'import socket, sys, time
 s = socket.socket()
