@@ -215,6 +215,13 @@ TMPDIR=$scratch/no/such/dir pc -b server -n 5
 is "$rc:$(lines err)" "3:1" "TMPDIR that is not there: exit 3, one line"
 grep -q "^proccount: a counter server: $scratch/no/such/dir/proccount-server-" err
 ok $? "TMPDIR that is not there: the message names it"
+long=$scratch/$(printf '%0100d' 0)
+mkdir "$long"
+TMPDIR=$long pc -b server -n 5
+is "$rc:$(lines err)" "3:1" "a TMPDIR too long for a socket's path: exit 3, one line"
+grep -q "a Unix socket's path is at most 107 bytes (TMPDIR)$" err
+ok $? "a TMPDIR too long: the message says so"
+is "$(ls -A "$long")" "" "a TMPDIR too long: its directory removed"
 is "$(ls tmp)" "" "nothing left by the servers that could not start"
 
 done_testing
