@@ -48,7 +48,7 @@ for try in 1 2 3 4 5 6 7 8 9 10; do
 	sleep 0.1
 done
 address=$(sed -n 's/^listening on \([^,]*\),.*/\1/p' served)
-pc --connect="$address" --timeout=1s -i 2 -d 1 -n 50 --json
+pc --connect="$address" --timeout=5s -i 2 -d 1 -n 50 --json
 is "$rc:$(json '(d["lock"], d["final"])')" "0:('handler', 50)" \
     "--connect --timeout to a locked serial server, no --lock: exit 0, exact"
 # The README's nc line: get, then quit, and the server closes.
