@@ -361,6 +361,9 @@ struct counter {
 	char	 name_b[PATH_MAX];
 	long long start_b;
 	long long final_b;
+	bool	 server_cpu;	/* set by destroy: the server backend's own
+				   server's CPU time, which the report adds */
+	double	 server_user_s, server_system_s;
 };
 
 /*

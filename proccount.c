@@ -696,6 +696,17 @@ serial_thread_crash(void)
 }
 
 /*
+ * A reader reads until the writers end, and a serial server serves its
+ * connection to its end first: the writers wait for it, and it for them.
+ */
+static void __attribute__((noreturn))
+serial_readers(void)
+{
+	cli_usage("--readers and a serial server: a reader's connection, "
+	    "served to its end, keeps out the writers it waits for");
+}
+
+/*
  * The server backend: what it offers, and what a server already running
  * (--connect) decides for itself.
  */
@@ -730,6 +741,8 @@ check_server(const struct settings *s)
 		    "keeps no record of its writes");
 	if (run->serve_serial && run->threads && run->crash_at != 0)
 		serial_thread_crash();
+	if (run->serve_serial && run->readers != 0)
+		serial_readers();
 }
 
 /*
@@ -751,9 +764,15 @@ identify_server(struct settings *s)
 	if (s->lock != NULL && kind != run->kind)
 		errx(EXIT_SYSTEM, "--connect=%s: the server's lock is %s, not "
 		    "%s", run->connect, kind->name, run->kind->name);
+	if (run->timeout_ns != 0 && !kind_locks(kind))
+		errx(EXIT_SYSTEM, "--connect=%s: the server's lock is %s, and "
+		    "--timeout has no lock to bound the wait for", run->connect,
+		    kind->name);
 	run->kind = kind;
 	if (run->serve_serial && run->threads && run->crash_at != 0)
 		serial_thread_crash();
+	if (run->serve_serial && run->readers != 0)
+		serial_readers();
 }
 
 /*
@@ -795,11 +814,15 @@ check_settings(struct settings *s)
 		run->kind = cli_kind(&run->backend, "none");
 	else if (*s->lock == '\0')
 		run->kind = &run->backend->kinds[0];
-	/* The kind's record says whether it takes a lock to wait for. */
-	if (run->timeout_ns != 0 && s->lock == NULL)
+	/*
+	 * The kind's record says whether it takes a lock to wait for; with
+	 * --connect and no --lock, the server says its kind, later.
+	 */
+	if (run->timeout_ns != 0 && s->lock == NULL && run->connect == NULL)
 		cli_usage("--timeout bounds the wait for a lock, and a run "
 		    "without --lock has nothing to wait for");
-	if (run->timeout_ns != 0 && !kind_locks(run->kind))
+	if (run->timeout_ns != 0 && !kind_locks(run->kind) &&
+	    (s->lock != NULL || run->connect == NULL))
 		cli_usage("--timeout bounds the wait for a lock, and --lock=%s "
 		    "has nothing to wait for", run->kind->name);
 	if (run->tries && s->lock == NULL)

@@ -877,6 +877,12 @@ report_text(FILE *to, const struct run *run, const struct counter *c,
 	print_per_worker(to, out, v);
 	fprintf(to, "cpu %.2f s user, %.2f s system; peak RSS %ld KiB\n",
 	    v->user_s, v->system_s, v->max_rss_kb);
+	if (c->server_cpu)
+		fprintf(to, "of which the server's: %.2f s user, %.2f s "
+		    "system\n", c->server_user_s, c->server_system_s);
+	else if (run->connect != NULL)
+		fprintf(to, "the server's CPU time is not counted: it is not "
+		    "the run's own\n");
 	if (verbose) {
 		for (i = 0; i < out->nworkers; i++) {
 			const struct worker_result *r = &out->workers[i];
@@ -1122,6 +1128,13 @@ report_json(FILE *to, const struct run *run, const struct counter *c,
 	    (unsigned long long)v->fewest, (unsigned long long)v->most);
 	json_number_or_null(to, v->updates != 0, v->fairness);
 	fputc('}', to);
+	if (run->backend == &server_backend && c->server_cpu)
+		fprintf(to, ",\"server_cpu_user_s\":%.6f,"
+		    "\"server_cpu_system_s\":%.6f", c->server_user_s,
+		    c->server_system_s);
+	else if (run->backend == &server_backend)
+		fprintf(to, ",\"server_cpu_user_s\":null,"
+		    "\"server_cpu_system_s\":null");
 	json_hold(to, run, out);
 	for (i = 0, retries = 0; i < out->nworkers; i++)
 		retries += out->workers[i].retries;

@@ -336,6 +336,11 @@ run_once(const struct run *run, const struct progress *progress,
 	} else
 		judge(run, &r->out, r->counter.start, known ? &final : NULL,
 		    &r->verdict);
+	/* The server's handlers do the run's work too. */
+	if (r->counter.server_cpu) {
+		r->verdict.user_s += r->counter.server_user_s;
+		r->verdict.system_s += r->counter.server_system_s;
+	}
 	r->judged = true;
 	if (run->trace_capacity != 0 &&
 	    account_trace(run, r, known ? &final : NULL) == -1) {

@@ -28,6 +28,7 @@
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -189,8 +190,17 @@ serve_connection(struct server *s, int fd)
 	char line[SERVER_LINE_MAX], reply[2 * SERVER_LINE_MAX];
 	struct line_reader in = { .len = 0 };
 	bool reading = false, more = true;
+	struct timeval limit = {
+		.tv_sec = (time_t)(s->config->idle_ns / 1000000000),
+		.tv_usec = (suseconds_t)(s->config->idle_ns % 1000000000 / 1000),
+	};
 	int got;
 
+	/*
+	 * A client that sends and never reads would keep a reply waiting,
+	 * and a lock held, for ever: a reply is bounded as a request is.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
 	while (more) {
 		got = line_read(fd, &in, line, s->config->idle_ns, s->stop_fd);
 		if (got == 0)

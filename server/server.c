@@ -23,6 +23,7 @@
  * the run.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -550,16 +551,17 @@ server_value(struct counter *c, const struct run *run, bool locked,
 	struct server_state *s = c->state;
 	const char *why;
 
-	(void)run;
 	(void)locked;
 	if (ask_value(&s->address, "get", value, &why) == 0)
 		return 0;
+	/* As the file backend's: a phrase after the socket's name. */
 	if (why == NULL && (errno == ECONNREFUSED || errno == ENOENT))
-		why = "the server is gone";
-	if (why != NULL) {
-		snprintf(failure, sizeof(failure), "the server %s", why);
-		c->why = failure;
-	}
+		why = "is gone: the server is not there";
+	/* Only a serial server can be busy; a threaded one is stuck. */
+	if (errno == EWOULDBLOCK && !run->serve_serial)
+		why = "does not answer: the server is stopped or stuck";
+	if (why != NULL)
+		c->why = why;
 	return -1;
 }
 
@@ -584,6 +586,36 @@ server_held(struct counter *c)
 	return got == 1 && strcmp(line, "held yes") == 0;
 }
 
+/*
+ * The server ends once its pipe closes; one that does not within
+ * CONTROL_WAIT_NS, stopped (SIGSTOP) or stuck, is killed, so that the
+ * run ends whatever became of it.  Its CPU time goes into the report.
+ */
+static void
+reap(struct counter *c, pid_t pid)
+{
+	int64_t until = clock_ns() + CONTROL_WAIT_NS;
+	struct rusage usage;
+	pid_t got;
+
+	while ((got = wait4(pid, NULL, WNOHANG, &usage)) == 0 &&
+	    clock_ns() < until)
+		poll(NULL, 0, 5);
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		while ((got = wait4(pid, NULL, 0, &usage)) == -1 &&
+		    errno == EINTR)
+			;
+	}
+	if (got != pid)
+		return;
+	c->server_cpu = true;
+	c->server_user_s = (double)usage.ru_utime.tv_sec +
+	    (double)usage.ru_utime.tv_usec / 1e6;
+	c->server_system_s = (double)usage.ru_stime.tv_sec +
+	    (double)usage.ru_stime.tv_usec / 1e6;
+}
+
 static void
 server_destroy(struct counter *c)
 {
@@ -594,8 +626,7 @@ server_destroy(struct counter *c)
 	if (s->stop_fd != -1)
 		close(s->stop_fd);
 	if (s->pid > 0)
-		while (waitpid(s->pid, NULL, 0) == -1 && errno == EINTR)
-			;
+		reap(c, s->pid);
 	if (s->pid > 0 && s->address.unix_path)
 		unlink(s->address.text);
 	if (s->dir[0] != '\0')
@@ -616,6 +647,7 @@ server_sweep(void)
 	const char *tmp = getenv("TMPDIR");
 	char path[PATH_MAX], *end;
 	struct dirent *entry;
+	struct stat st;
 	DIR *dir;
 	long pid;
 
@@ -629,6 +661,15 @@ server_sweep(void)
 		pid = strtol(entry->d_name + strlen(DIR_PREFIX), &end, 10);
 		if (*end != '.' || pid <= 0 || (kill((pid_t)pid, 0) == 0 ||
 		    errno != ESRCH))
+			continue;
+		/*
+		 * Only a directory of this user's own, as mkdtemp made it:
+		 * not another's, and not a link that someone put there to
+		 * have a file named socket elsewhere removed.
+		 */
+		snprintf(path, sizeof(path), "%s/%s", tmp, entry->d_name);
+		if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid())
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/" SOCKET_NAME, tmp,
 		    entry->d_name);

@@ -211,6 +211,17 @@ background() {
 	    "$PROCCOUNT" "$@" >out 2>err &
 	pid=$!
 }
+# Until the run is under way: its directory made, its server and its two
+# workers forked (or 10 s); a loaded machine may take longer than a nap.
+under_way() {
+	for try in $(seq 100); do
+		children=$(cat /proc/$pid/task/*/children 2>/dev/null)
+		[ -n "$(ls tmp)" ] && [ "$(echo $children | wc -w)" -ge "$1" ] &&
+		    return 0
+		sleep 0.1
+	done
+	return 1
+}
 gone() {
 	for try in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 		alive=
@@ -224,8 +235,7 @@ gone() {
 }
 for how in INT KILL; do
 	background -b server --lock=handler -i 2 -d 2 -n 1G
-	sleep 0.3
-	children=$(cat /proc/$pid/task/*/children)
+	under_way 5
 	[ -n "$children" ] && [ -n "$(ls tmp)" ]
 	ok $? "SIG$how: the server and its socket are there mid-run"
 	kill -s "$how" "$pid"
@@ -238,8 +248,7 @@ for how in INT KILL; do
 done
 # proccount and its server both killed outright: the next run sweeps.
 background -b server -n 1G
-sleep 0.3
-children=$(cat /proc/$pid/task/*/children)
+under_way 3
 kill -KILL "$pid" $children
 wait "$pid" 2>/dev/null
 [ -n "$(ls tmp)" ]
