@@ -181,14 +181,15 @@ is "$?:$(tail -n 1 served)" "0:final $final" \
     "serve ends on SIGTERM with the exact count"
 
 # Out of descriptors: the connections beyond them are closed at once, and
-# the server goes on.
+# the server goes on.  How many wait in the listening socket's backlog
+# until the first are closed, and are answered then, is the scheduler's:
+# a slow server (under a sanitizer, say) answers them all.
 serve_at 128 --lock=handler
 flood=$(hostile flood)
 answered=${flood% *}
 refused=${flood#* }
-[ "$answered" -gt 0 ] && [ "$refused" -gt 0 ] &&
-    [ $((answered + refused)) -eq 2000 ]
-ok $? "2000 connections, 128 descriptors: some answered, the rest closed ($flood)"
+[ "$answered" -gt 0 ] && [ $((answered + refused)) -eq 2000 ]
+ok $? "2000 connections, 128 descriptors: each answered or closed ($flood)"
 pc --connect="$address" -i 2 -d 2 -n 100 --json
 is "$rc:$(json 'd["final"]')" "0:0" "then a run: exit 0, exact"
 kill -INT "$server"
