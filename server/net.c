@@ -4,6 +4,7 @@
  * bound on their length and on the silence before them.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <netinet/in.h>
@@ -96,18 +97,45 @@ no_delay(int fd, const struct server_address *a)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
+/*
+ * Whether the Unix socket at the address is one that nothing listens on,
+ * as a server killed outright leaves it: a socket, not some other file,
+ * that refuses a connection.  Then it may go; a live server's stays.
+ */
+static bool
+stale_socket(const struct server_address *a)
+{
+	struct stat st;
+	int fd, refused;
+
+	if (lstat(a->text, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return false;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	refused = connect(fd, (const struct sockaddr *)&a->addr, a->len) ==
+	    -1 && errno == ECONNREFUSED;
+	close(fd);
+	return refused;
+}
+
 int
 server_listen(struct server_address *a)
 {
-	int fd, on = 1, saved;
+	int fd, on = 1, saved, bound;
 
 	fd = socket(a->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	if (!a->unix_path)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&a->addr, a->len) == -1 ||
-	    listen(fd, SOMAXCONN) == -1)
+	bound = bind(fd, (struct sockaddr *)&a->addr, a->len);
+	if (bound == -1 && errno == EADDRINUSE && a->unix_path) {
+		if (stale_socket(a) && unlink(a->text) == 0)
+			bound = bind(fd, (struct sockaddr *)&a->addr, a->len);
+		else
+			errno = EADDRINUSE;
+	}
+	if (bound == -1 || listen(fd, SOMAXCONN) == -1)
 		goto fail;
 	if (a->unix_path)
 		return fd;

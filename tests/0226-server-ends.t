@@ -224,4 +224,43 @@ ok $? "a TMPDIR too long: the message says so"
 is "$(ls -A "$long")" "" "a TMPDIR too long: its directory removed"
 is "$(ls tmp)" "" "nothing left by the servers that could not start"
 
+# serve on a Unix socket: one left by a server killed outright is taken
+# over, a live server's is not, nor is a file that is no socket.
+serve_path() {
+	"$PROCCOUNT" serve --listen="$scratch/$1" >"$1.out" 2>"$1.err" &
+	server=$!
+	for try in $(seq 50); do
+		grep -qs '^listening on' "$1.out" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+serve_path sock
+ok $? "serve on a Unix socket: listening"
+kill -KILL "$server"
+wait "$server" 2>/dev/null
+[ -S sock ]
+ok $? "serve killed outright leaves its socket"
+serve_path sock
+ok $? "the next serve at that path takes the stale socket over"
+live=$server
+"$PROCCOUNT" serve --listen="$scratch/sock" >second.out 2>second.err
+is "$?:$(cat second.err)" "3:proccount: $scratch/sock: Address already in use" \
+    "a live server's socket is not taken: exit 3, one line"
+is "$(python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"get\nquit\n")
+print(s.makefile().readline().strip())' "$scratch/sock")" "value 0" \
+    "the live server still answers"
+kill -TERM "$live"
+wait "$live"
+is "$?:$([ -e sock ] && echo left)" "0:" "serve ends on SIGTERM and removes its socket"
+echo text >notsock
+"$PROCCOUNT" serve --listen="$scratch/notsock" >/dev/null 2>notsock.err
+is "$?:$(cat notsock):$(cat notsock.err)" \
+    "3:text:proccount: $scratch/notsock: Address already in use" \
+    "a file that is no socket is left alone: exit 3"
+
 done_testing
