@@ -191,7 +191,8 @@ static const char usage_tail[] =
 /* Two strings, for no compiler need take one longer than 4095 bytes. */
 static const char usage_end[] =
 "      --listen=HOST:PORT   server: its server listens there instead of on\n"
-"                           a Unix socket of its own; port 0: any free one\n"
+"                           a Unix socket of its own; port 0: any free one;\n"
+"                           a path with a /: that Unix socket\n"
 "      --connect=HOST:PORT  server: the workers are clients of a server\n"
 "                           already running there (proccount serve)\n"
 "      --serve=serial|threads  server: one client at a time, or a thread for\n"

@@ -257,4 +257,10 @@ pc -b shm -n 10 -q
 gone ""
 ok $? "the next run removes it"
 
+# --listen=PATH: the run's own server on a Unix socket of the user's
+# choosing, removed at the end.
+pc -b server --lock=update --listen="$scratch/run.sock" -i 2 -d 2 -n 200 --json
+is "$rc:$(json '(d["final"], d["expected"])'):$([ -e run.sock ] && echo left)" \
+    "0:(0, 0):" "--listen=PATH: exact, and the socket removed"
+
 done_testing
