@@ -82,7 +82,7 @@ judge(const struct run *run, const struct outcome *out, long long start,
 			v->reads += r->reads;
 			v->impossible += r->impossible;
 			v->killed += r->end == END_KILLED ||
-			    r->end == END_THREAD_DIED ||
+			    r->end == END_THREAD_DIED || r->end == END_QUIT ||
 			    r->end == END_UNSTARTED;
 			v->unstarted += r->end == END_UNSTARTED;
 			v->timed_out += r->end == END_TIMED_OUT;
@@ -98,6 +98,7 @@ judge(const struct run *run, const struct outcome *out, long long start,
 			falls += (long long)(r->done + r->unsure);
 		}
 		v->killed += r->end == END_KILLED || r->end == END_THREAD_DIED ||
+		    r->end == END_QUIT ||
 		    r->end == END_UNSTARTED;
 		v->unstarted += r->end == END_UNSTARTED;
 		v->timed_out += r->end == END_TIMED_OUT;

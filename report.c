@@ -59,6 +59,10 @@ describe_end(const struct worker_result *r, char *words, size_t size)
 	case END_KILLED:
 		snprintf(words, size, "killed by signal %d", r->signal);
 		break;
+	case END_QUIT:
+		snprintf(words, size, "exited early with status %d",
+		    r->exit_status);
+		break;
 	case END_TIMED_OUT:
 		snprintf(words, size, "timed out");
 		break;
@@ -345,7 +349,8 @@ print_per_worker(FILE *to, const struct outcome *out, const struct verdict *v)
 static bool
 died(const struct worker_result *r)
 {
-	return r->end == END_KILLED || r->end == END_THREAD_DIED;
+	return r->end == END_KILLED || r->end == END_THREAD_DIED ||
+	    r->end == END_QUIT;
 }
 
 /* The first worker that died, not by proccount's hand, or NULL. */

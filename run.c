@@ -91,6 +91,7 @@ ask_if_held(const struct run *run, const struct outcome *out)
 		switch (out->workers[i].end) {
 		case END_KILLED:
 		case END_THREAD_DIED:
+		case END_QUIT:
 			died = true;
 			break;
 		case END_STOPPED:
@@ -187,7 +188,8 @@ final_value(const struct run *run, struct result *r, long long *final)
 
 	for (i = 0; i < r->out.nworkers; i++)
 		if (r->out.workers[i].end == END_KILLED ||
-		    r->out.workers[i].end == END_THREAD_DIED)
+		    r->out.workers[i].end == END_THREAD_DIED ||
+		    r->out.workers[i].end == END_QUIT)
 			locked = false;
 	while (r->counter.ops->value(&r->counter, run, locked, final) == -1) {
 		if (errno != EWOULDBLOCK) {

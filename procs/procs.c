@@ -210,6 +210,17 @@ reap_processes(struct watch *watch, int flags)
 		    watch->shared->slots[i].error != UPDATE_TIMEOUT) {
 			/* A broken counter or a failed call ends the run. */
 			watch->failure_seen = true;
+		} else if (r->end == END_EXITED &&
+		    watch->shared->slots[i].end_ns == 0 &&
+		    atomic_load(&watch->shared->slots[i].start_ns) != 0) {
+			/*
+			 * It began its updates and never reached their end:
+			 * something in it called exit, a library or a
+			 * sanitizer, wherever it was, holding what it held.
+			 */
+			r->end = END_QUIT;
+			r->exit_status = WEXITSTATUS(status);
+			watch->death_seen = true;
 		}
 	}
 }

@@ -40,6 +40,8 @@ enum worker_end {
 	END_STALLED,		/* proccount killed it: it made no progress
 				   (RUN_STALLED) */
 	END_REFUSED,		/* --nest: its own lock refused it (EDEADLK) */
+	END_QUIT,		/* a process that exited, not through the end
+				   of its loop: a death, as END_KILLED */
 };
 
 struct worker_result {
@@ -50,6 +52,7 @@ struct worker_result {
 					   updates may or may not have landed */
 	enum worker_end	 end;
 	int		 signal;	/* END_KILLED */
+	int		 exit_status;	/* END_QUIT */
 	int		 error;		/* enum update_error */
 	int		 error_errno;
 	uint32_t	 recovered;
