@@ -624,7 +624,7 @@ print_verdict(FILE *to, const struct counter *c, const struct verdict *v)
 	}
 	fprintf(to, "final %lld, expected %lld", v->final, v->expected);
 	if (v->landed != 0)
-		fprintf(to, " (counting %u %s of a killed worker that landed)",
+		fprintf(to, " (counting %u %s of a dead worker that landed)",
 		    v->landed, plural(v->landed, "update", "updates"));
 	by = v->drift < 0 ? 0 - (unsigned long long)v->drift :
 	    (unsigned long long)v->drift;
@@ -680,7 +680,7 @@ print_pair_verdict(FILE *to, const struct counter *c, const struct verdict *v)
 	fprintf(to, "final A %lld, B %lld; expected A %lld, B %lld",
 	    v->a_final, v->final, v->a_expected, v->expected);
 	if (landed != 0)
-		fprintf(to, " (counting %u %s of a killed worker that landed)",
+		fprintf(to, " (counting %u %s of a dead worker that landed)",
 		    landed, plural(landed, "update", "updates"));
 	if (v->correct) {
 		fprintf(to, ": correct, and the sum %lld held\n", v->sum_final);

@@ -48,7 +48,7 @@ if grep -q "ptrace: Operation not permitted" gdb.out; then
 else
 	grep -qE "^worker $worker \(inc\) exited early with status 7 after [0-9]+ updates?(, in the middle of an update)?$" out
 	ok $? "text: the worker that exited early, with its status"
-	is "$rc:$(grep -cE '^final (-?[0-9]+), expected \1( \(counting 1 update of a killed worker that landed\))?: correct$' out)" \
+	is "$rc:$(grep -cE '^final (-?[0-9]+), expected \1( \(counting 1 update of a dead worker that landed\))?: correct$' out)" \
 	    "0:1" "text: exact"
 fi
 done_testing

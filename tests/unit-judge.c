@@ -122,7 +122,7 @@ main(void)
 	ok(v.correct && v.landed == 1 && v.expected == -5,
 	    "unsure: the update that landed is counted");
 	is_int(v.killed, 1, "unsure: one worker killed");
-	ok(has(text, "(counting 1 update of a killed worker that landed)"),
+	ok(has(text, "(counting 1 update of a dead worker that landed)"),
 	    "unsure: the text says it landed");
 	free(text);
 	text = text_of(-6, &v);
@@ -394,7 +394,7 @@ main(void)
 		    "every worker takes A's first\n"),
 		    "two counters: the text says what an update does");
 		ok(has(text, "\nfinal A -16, B 25; expected A -16, B 25 "
-		    "(counting 1 update of a killed worker that landed): a "
+		    "(counting 1 update of a dead worker that landed): a "
 		    "killed worker's move was cut between its two writes; the "
 		    "sum is 9, not 10\n"),
 		    "two counters: a move cut in two, in the text");
