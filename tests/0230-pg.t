@@ -102,6 +102,37 @@ is "$($psql -c "SELECT value FROM proccount WHERE name = '$other'")" 5 \
     "another host's row is untouched"
 $psql -c "DELETE FROM proccount WHERE name = '$other'"
 
+# SIGTERM or SIGHUP mid-run (SIGINT alike, but a background job of this
+# shell starts with it ignored, and it stays so): the report marked interrupted, 128 plus the
+# signal, the run's row removed; another host's row is untouched.
+$psql -c "INSERT INTO proccount (name, role, value, start, host, pid,
+    started) VALUES ('$other', 'run', 5, 5, 'elsewhere.invalid', 1, 1)"
+for as in "" -T; do
+	for sig in TERM:15 HUP:1; do
+		n=${sig#*:}
+		sig=${sig%:*}
+		"$PROCCOUNT" -b pg $as --lock=row -i 1 -d 1 -t 5s >out 2>err &
+		pid=$!
+		tries=0
+		until [ "$($psql -c "SELECT count(*) FROM pg_stat_activity WHERE
+		    application_name = 'proccount' AND state <> 'idle'")" -ge 1 ] ||
+		    [ $tries -ge 100 ]; do
+			sleep 0.05
+			tries=$((tries + 1))
+		done
+		kill -$sig $pid
+		wait $pid
+		rc=$?
+		is "$rc:$(grep -c interrupted out):$($psql -c "SELECT count(*)
+		    FROM proccount WHERE pid = $pid")" \
+		    "$((128 + n)):1:0" \
+		    "SIG$sig ${as:-processes}: interrupted, 128+n, the run's row removed"
+	done
+done
+is "$($psql -c "SELECT value FROM proccount WHERE name = '$other'")" 5 \
+    "another host's row is untouched by the interrupted runs"
+$psql -c "DELETE FROM proccount WHERE name = '$other'"
+
 # A serialization failure, made to happen: another session updates the
 # row while the worker's transaction holds it read.  The worker retries,
 # and its one update counts once.
