@@ -53,11 +53,18 @@ for workers in "1 1" "2 2"; do
 done
 
 # Threads: each has its own connection, so every kind excludes them.
-for kind in atomic row advisory serializable; do
+for kind in atomic row advisory repeatable serializable; do
 	run "$kind threads: exact" 'd["as"], d["correct"], d["final"], d["excludes"]' \
 	    "0:('threads', True, 0, $([ $kind = atomic ] && echo False || echo True))" \
 	    -T --lock=$kind -i 2 -d 2 -n 40
 done
+
+# Threads without a lock: reported as it happened, as with processes.
+pc -b pg -T -i 2 -d 2 -n 40 --json
+got=$(json "d['path'] + ' ' + repr(($truth, d['as'], d['excludes']))")
+paths="$paths '${got%% *}'"
+is "$([ $rc -le 1 ] && echo 0-or-1):${got#* }" "0-or-1:(True, True, 'threads', False)" \
+    "none threads: reported as it happened"
 
 # --crash: the worker is killed before its update is sent, the server
 # rolls back its transaction and releases its locks, and the others go on.
