@@ -48,11 +48,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../backends.h"
@@ -85,6 +87,7 @@ struct pg_state {
 	char	 key[16];	/* the row's advisory lock key */
 	char	 lock_timeout[48];	/* --timeout, for SET, or "" */
 	char	 failure[512];	/* c->why */
+	int	 answer_s;	/* the connect timeout, or 0: see command() */
 	/* With --join, set by settle: the other members that still run. */
 	unsigned running;
 };
@@ -184,15 +187,83 @@ pg_connect(const char *dsn)
 	return conn;
 }
 
+/*
+ * Waits for the answer to the parent's statement.  A server that stopped
+ * (SIGSTOP, a hung host) still answers the kernel's keepalives, or has no
+ * TCP at all on a Unix socket, so keepalives alone would let the run wait
+ * for good; it waits as long as it would for a connect, then gives up
+ * the connection.  The parent's statements wait for no lock of a worker.
+ */
+static int
+await(struct pg_state *s)
+{
+	struct pollfd pfd;
+	struct timespec now, end;
+	long long left_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += s->answer_s;
+	while (PQisBusy(s->conn)) {
+		pfd.fd = PQsocket(s->conn);
+		pfd.events = POLLIN;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = (end.tv_sec - now.tv_sec) * 1000LL +
+		    (end.tv_nsec - now.tv_nsec) / 1000000;
+		if (s->answer_s == 0)
+			left_ms = -1;
+		else if (left_ms <= 0) {
+			snprintf(s->failure, sizeof(s->failure), "the server "
+			    "did not answer within %d s (connect_timeout)",
+			    s->answer_s);
+			PQfinish(s->conn);
+			s->conn = NULL;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (pfd.fd < 0)
+			return 0;
+		if (poll(&pfd, 1, left_ms > INT_MAX ? INT_MAX : (int)left_ms)
+		    == -1 && errno != EINTR)
+			return 0;
+		if (PQconsumeInput(s->conn) == 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* The connection's connect timeout, in seconds as libpq counts it. */
+static int
+answer_limit(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	int n = 0;
+
+	for (o = opts; o != NULL && o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0 &&
+		    o->val != NULL)
+			n = atoi(o->val);
+	PQconninfoFree(opts);
+	return n <= 0 ? 0 : n < 2 ? 2 : n;
+}
+
 /* Runs a command on the parent's connection; -1 with s->failure set. */
 static int
 command(struct pg_state *s, const char *sql,
     int nparams, const char *const *params, PGresult **result)
 {
-	PGresult *res;
+	PGresult *res, *got;
 	ExecStatusType status;
 
-	res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	res = NULL;
+	if (PQsendQueryParams(s->conn, sql, nparams, NULL, params, NULL, NULL,
+	    0) == 1) {
+		if (await(s) == -1)
+			return -1;
+		while ((got = PQgetResult(s->conn)) != NULL) {
+			PQclear(res);
+			res = got;
+		}
+	}
 	status = PQresultStatus(res);
 	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
 		if (result != NULL)
@@ -446,6 +517,7 @@ pg_create(struct counter *c, const struct run *run)
 		errno = ECONNREFUSED;
 		goto fail;
 	}
+	s->answer_s = answer_limit(s->conn);
 	pg_sweep_rows(s, host);
 	if (make_rows(c, s, run, host, run->start) == -1)
 		goto fail;

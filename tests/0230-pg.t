@@ -53,11 +53,18 @@ for workers in "1 1" "2 2"; do
 done
 
 # Threads: each has its own connection, so every kind excludes them.
-for kind in atomic row advisory serializable; do
+for kind in atomic row advisory repeatable serializable; do
 	run "$kind threads: exact" 'd["as"], d["correct"], d["final"], d["excludes"]' \
 	    "0:('threads', True, 0, $([ $kind = atomic ] && echo False || echo True))" \
 	    -T --lock=$kind -i 2 -d 2 -n 40
 done
+
+# Threads without a lock: reported as it happened, as with processes.
+pc -b pg -T -i 2 -d 2 -n 40 --json
+got=$(json "d['path'] + ' ' + repr(($truth, d['as'], d['excludes']))")
+paths="$paths '${got%% *}'"
+is "$([ $rc -le 1 ] && echo 0-or-1):${got#* }" "0-or-1:(True, True, 'threads', False)" \
+    "none threads: reported as it happened"
 
 # --crash: the worker is killed before its update is sent, the server
 # rolls back its transaction and releases its locks, and the others go on.
@@ -100,6 +107,37 @@ is "$rc:$($psql -c "SELECT count(*) FROM proccount WHERE pid = $pid")" 0:0 \
     "the next run on this host removed it"
 is "$($psql -c "SELECT value FROM proccount WHERE name = '$other'")" 5 \
     "another host's row is untouched"
+$psql -c "DELETE FROM proccount WHERE name = '$other'"
+
+# SIGTERM or SIGHUP mid-run (SIGINT alike, but a background job of this
+# shell starts with it ignored, and it stays so): the report marked interrupted, 128 plus the
+# signal, the run's row removed; another host's row is untouched.
+$psql -c "INSERT INTO proccount (name, role, value, start, host, pid,
+    started) VALUES ('$other', 'run', 5, 5, 'elsewhere.invalid', 1, 1)"
+for as in "" -T; do
+	for sig in TERM:15 HUP:1; do
+		n=${sig#*:}
+		sig=${sig%:*}
+		"$PROCCOUNT" -b pg $as --lock=row -i 1 -d 1 -t 5s >out 2>err &
+		pid=$!
+		tries=0
+		until [ "$($psql -c "SELECT count(*) FROM pg_stat_activity WHERE
+		    application_name = 'proccount' AND state <> 'idle'")" -ge 1 ] ||
+		    [ $tries -ge 100 ]; do
+			sleep 0.05
+			tries=$((tries + 1))
+		done
+		kill -$sig $pid
+		wait $pid
+		rc=$?
+		is "$rc:$(grep -c interrupted out):$($psql -c "SELECT count(*)
+		    FROM proccount WHERE pid = $pid")" \
+		    "$((128 + n)):1:0" \
+		    "SIG$sig ${as:-processes}: interrupted, 128+n, the run's row removed"
+	done
+done
+is "$($psql -c "SELECT value FROM proccount WHERE name = '$other'")" 5 \
+    "another host's row is untouched by the interrupted runs"
 $psql -c "DELETE FROM proccount WHERE name = '$other'"
 
 # A serialization failure, made to happen: another session updates the

@@ -3,7 +3,8 @@
 # documented exit status, none a hang: no server, a wrong password, more
 # workers than the server takes, a statement the server cancels
 # (statement_timeout), a lock waited for longer than --timeout
-# (lock_timeout), and the server going away in the middle of a run.  The last stops the server, so this file has a
+# (lock_timeout), a server that stops answering (SIGSTOP), and the server
+# going away in the middle of a run.  The last stops the server, so this file has a
 # throwaway cluster of its own.
 . "$(dirname "$0")/lib.sh"
 pg_or_skip own
@@ -49,6 +50,42 @@ ok $? "statement_timeout: the count is still exact"
 pc -b pg --lock=advisory -n 2 --hold=400ms --timeout=100ms --json
 is "$rc:$(json 'sum(w["end"] == "timed out" for w in d["workers"]), d["correct"]')" \
     "4:(1, True)" "--timeout: lock_timeout, exit 4, exact"
+
+# A server that stops answering (SIGSTOP) mid-run: the workers are ended
+# at -t's end and the grace, and the parent's statements give up after
+# connect_timeout: exit 3, one line, not a hang.  The row is left, and the
+# next run removes it.
+"$PROCCOUNT" -b pg --dsn="connect_timeout=2" --lock=row -i 1 -d 1 -t 1s \
+    >out 2>err &
+pid=$!
+tries=0
+until [ "$($psql -c "SELECT count(*) FROM pg_stat_activity WHERE
+    application_name = 'proccount'")" -ge 3 ] || [ $tries -ge 100 ]; do
+	sleep 0.05
+	tries=$((tries + 1))
+done
+server=$(head -1 "$pg_dir/data/postmaster.pid")
+stopped="$server $(pgrep -P "$server" | tr '\n' ' ')"
+kill -STOP $stopped
+# Whatever happens, the server answers again after 10 s: no test hangs.
+(sleep 10; kill -CONT $stopped) &
+waker=$!
+began=$(date +%s)
+wait $pid
+rc=$?
+took=$(($(date +%s) - began))
+kill -CONT $stopped
+kill $waker 2>/dev/null
+one_line "server stopped" 3 "the server did not answer within 2 s (connect_timeout)"
+[ $took -le 6 ]
+ok $? "server stopped: the run ended within seconds ($took s), not when it answers again"
+grep -q "^final unknown (.*did not answer.*); the workers' updates make -*[0-9]*$" out
+ok $? "server stopped: the report says the final value is unknown"
+is "$($psql -c "SELECT count(*) FROM proccount WHERE pid = $pid")" 1 \
+    "server stopped: the run's row is left"
+pc -b pg --lock=atomic -n 1
+is "$rc:$($psql -c "SELECT count(*) FROM proccount WHERE pid = $pid" 2>/dev/null || echo 0)" \
+    0:0 "server stopped: the next run removed it"
 
 # The server going away mid-run: the workers stop at once, one line.
 "$PROCCOUNT" -b pg --lock=row -i 2 -d 2 -t 20s >out 2>err &
