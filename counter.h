@@ -327,6 +327,9 @@ struct backend {
 	/* proccount bench runs its kinds only when -b names it: it starts
 	 * a server, or needs one that may not be there. */
 	bool		 on_request;
+	/* Why its updates are not proccount's own steps, which --schedule,
+	 * --trace, --try, --nest and explore need; NULL: they are. */
+	const char	*no_steps;
 	/* Optional: in the parent, after every worker has ended and before
 	 * value, with what they did; may set the counter's elsewhere. */
 	int	(*settle)(struct counter *, const struct run *,

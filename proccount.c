@@ -728,18 +728,6 @@ check_server(const struct settings *s)
 	if (run->connect != NULL && run->work_ns != 0)
 		cli_usage("--work and --connect: --work is the server "
 		    "handler's, given to proccount serve");
-	if (run->tries)
-		cli_usage("--try is not for the server backend: its clients "
-		    "wait for the lock");
-	if (run->nest > 1)
-		cli_usage("--nest is not for the server backend: a "
-		    "connection reads once before it writes");
-	if (s->schedule != NULL)
-		cli_usage("--schedule is not for the server backend: its "
-		    "updates cannot be taken a step at a time");
-	if (s->trace != NULL)
-		cli_usage("--trace is not for the server backend: the server "
-		    "keeps no record of its writes");
 	if (run->serve_serial && run->threads && run->crash_at != 0)
 		serial_thread_crash();
 	if (run->serve_serial && run->readers != 0)
@@ -777,20 +765,31 @@ identify_server(struct settings *s)
 }
 
 /*
- * What the pg backend does not do: its workers' steps are the server's,
- * which no schedule, trace or nesting of proccount's reaches.
+ * What a backend whose updates are not proccount's own steps cannot do:
+ * no schedule, trace, tried or nested lock of proccount's reaches them.
  */
 static void
-check_pg(const struct settings *s)
+check_steps(const struct settings *s)
 {
 	const struct run *run = &s->run;
 	const char *what = s->schedule != NULL ? "--schedule" :
 	    s->trace != NULL ? "--trace" : run->tries ? "--try" :
-	    run->nest > 1 ? "--nest" : run->readers != 0 ? "--readers" : NULL;
+	    run->nest > 1 ? "--nest" : NULL;
 
-	if (what != NULL)
-		cli_usage("%s is not for --backend=pg: the server orders its "
-		    "workers' statements, not proccount", what);
+	if (what != NULL && run->backend->no_steps != NULL)
+		cli_usage("%s is not for --backend=%s: %s", what,
+		    run->backend->name, run->backend->no_steps);
+}
+
+/* Nor do pg's workers read beside its writers: they would wait as they. */
+static void
+check_pg(const struct settings *s)
+{
+	const struct run *run = &s->run;
+
+	if (run->readers != 0)
+		cli_usage("--readers is not for --backend=pg: %s",
+		    run->backend->no_steps);
 }
 
 static void
@@ -932,6 +931,7 @@ check_settings(struct settings *s)
 	else if (s->pg_given)
 		cli_usage("%s is for --backend=pg", run->join != NULL ?
 		    "--join" : "--dsn");
+	check_steps(s);
 	check_pair(s);
 	if (s->schedule != NULL)
 		check_schedule(s);

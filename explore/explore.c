@@ -179,12 +179,9 @@ check_explore(struct explore *e)
 	if (e->file_given && run->backend != &file_backend)
 		cli_usage("--file is for --backend=file; the %s backend "
 		    "names its own object", run->backend->name);
-	if (run->backend == &server_backend)
-		cli_usage("the server backend's updates cannot be taken a "
-		    "step at a time: explore is for file and shm");
-	if (run->backend == &pg_backend)
-		cli_usage("explore is not for --backend=pg: the server orders "
-		    "its workers' statements, not proccount");
+	if (run->backend->no_steps != NULL)
+		cli_usage("explore is not for --backend=%s: %s",
+		    run->backend->name, run->backend->no_steps);
 	if (workers == 0)
 		cli_usage("no workers: --incrementers and --decrementers "
 		    "are both 0");

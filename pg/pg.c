@@ -1060,6 +1060,8 @@ const struct backend pg_backend = {
 	.where = "PostgreSQL",
 	.kinds = pg_kinds,
 	.on_request = true,
+	.no_steps = "the server orders its workers' statements, not "
+	    "proccount",
 	.create = pg_create,
 	.attach = pg_attach,
 	.detach = pg_detach,

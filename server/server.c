@@ -727,6 +727,8 @@ const struct backend server_backend = {
 	.where = "a counter server",
 	.kinds = server_kinds,
 	.on_request = true,
+	.no_steps = "the server, not its client, takes the lock and stores "
+	    "the value",
 	.sweep = server_sweep,
 	.create = server_create,
 	.attach = server_attach,

@@ -186,13 +186,14 @@ bad "--listen and --connect" --listen=127.0.0.1:0 --connect=127.0.0.1:1
 bad "--serve and --connect" --serve=serial --connect=127.0.0.1:1
 bad "--start and --connect" -s 5 --connect=127.0.0.1:1
 bad "--work and --connect" --work=1ms --connect=127.0.0.1:1
-bad "--try is not for the server backend" -b server --lock=handler --try
-bad "--trace is not for the server backend" -b server --trace=t.csv -n 5
-bad "--schedule is not for the server backend" -b server --schedule='1r 2r 1w 2w' -n 1
+bad "--try is not for --backend=server: the server, not its client, takes the lock" -b server --lock=handler --try
+bad "--trace is not for --backend=server" -b server --trace=t.csv -n 5
+bad "--schedule is not for --backend=server" -b server --schedule='1r 2r 1w 2w' -n 1
+bad "--nest is not for --backend=server" -b server --lock=update --nest=2
 bad "--serve 'forked': choose serial or threads" --serve=forked
 bad "--crash of a thread and a serial server" --serve=serial -T --crash=5
 bad "no lock kind 'mutex': choose handler, update, atomic or none" -b server --lock=mutex
-bad "explore is for file and shm" explore -b server
+bad "explore is not for --backend=server" explore -b server
 bad "proccount serve: --listen: say where to listen" serve
 bad "no host before the port" serve --listen=:80
 bad "no lock kind 'sem'" serve --listen=127.0.0.1:0 --lock=sem
