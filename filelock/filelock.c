@@ -880,9 +880,58 @@ fail_open:
 }
 
 /*
+ * Whether open_counter would take the file at path, asked before anything
+ * is written: counter B's, which must not fail after A's file was made or
+ * given its start.  Read under the run's lock, as reuse_counter reads.
+ */
+static int
+check_counter(struct counter *c, const struct run *run, const char *path)
+{
+	int (*lock)(int, bool) = NULL, (*unlock)(int) = NULL;
+	bool locked = kind_lock(run->kind, &lock, &unlock);
+	long long value;
+	struct stat st;
+	ssize_t n;
+	int fd, saved;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (stat(path, &st) == -1 && errno == ENOENT) {
+		c->why = "is a dangling symbolic link";
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		c->why = "is not a regular file";
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	if (locked && lock(fd, false) == -1) {
+		if (errno == EACCES || errno == EAGAIN)
+			errno = EWOULDBLOCK;
+		if (errno == EWOULDBLOCK)
+			c->why = "is locked by another program";
+		n = -1;
+	} else
+		n = read_counter(fd, &value, NULL);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (n == -2 && !run->force) {
+		c->why = "holds no number, so it is not a counter to reuse "
+		    "(--force replaces it)";
+		errno = EINVAL;
+	}
+	return n == -1 || (n == -2 && !run->force) ? -1 : 0;
+}
+
+/*
  * The counter file, and with --counters=2 counter B's beside it, at the
  * same path with ".b" added: each holds one number, as any counter file
- * does.
+ * does.  B's is checked first, so that a B that cannot be used leaves A's
+ * as it was.
  */
 static int
 file_create(struct counter *c, const struct run *run)
@@ -904,6 +953,10 @@ file_create(struct counter *c, const struct run *run)
 	if ((f = malloc(sizeof(*f))) == NULL)
 		return -1;
 	f->fd_b = -1;
+	if (run_pair(run) && check_counter(c, run, c->name_b) == -1) {
+		memcpy(c->name, c->name_b, sizeof(c->name));
+		goto fail;
+	}
 	if (open_counter(c, run, c->name, &f->fd, &c->start, &st) == -1)
 		goto fail;
 	f->dev = st.st_dev;

@@ -267,4 +267,30 @@ pc --counters=1 --lock -n 10 --json
 is "$rc:$(json 'd["counters"], d["order"], d["a"], d["sum"], d["cycle"]')" \
     "0:(1, None, None, None, None)" "--counters=1 is the one counter of any run"
 
+# A counter B's file that cannot be used is refused before A's is made or
+# given its start: one line, exit 3, A as it was.
+mkdir bad && cd bad
+mkdir c.txt.b
+pc -b file --lock=flock --counters=2 -f c.txt -n 5
+is "$rc:$(cat err):$([ -e c.txt ] && echo made)" "3:proccount: c.txt.b: is not a regular file:" \
+    "B a directory: exit 3, and no A made"
+rmdir c.txt.b
+echo 7 >c.txt
+echo hello >c.txt.b
+pc -b file --lock=fcntl --counters=2 -f c.txt -n 5
+is "$rc:$(cat c.txt):$(cat c.txt.b)" "3:7:hello" \
+    "B holding no number: exit 3, A and B untouched"
+grep -q "^proccount: c.txt.b: holds no number" err
+ok $? "B holding no number: the message names B"
+pc -b file --lock=fcntl --counters=2 -f c.txt -n 5 --force
+is "$rc:$(json 'd["correct"]' 2>/dev/null || echo text)" "0:text" \
+    "with --force B is replaced, and the run goes on"
+rm c.txt.b
+ln -s nowhere c.txt.b
+echo 7 >c.txt
+pc -b file --counters=2 -f c.txt -n 5
+is "$rc:$(cat c.txt):$(cat err)" "3:7:proccount: c.txt.b: is a dangling symbolic link" \
+    "B a dangling link: exit 3, A untouched"
+cd ..
+
 done_testing
